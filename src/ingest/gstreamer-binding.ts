@@ -1,0 +1,42 @@
+/**
+ * Typed view of the parts of gstreamer-superficial we use. The addon ships no typings and is a
+ * CommonJS native module, which ESM cannot import directly.
+ */
+import { createRequire } from 'node:module';
+
+export interface BusMessage {
+  type: string;
+  message?: string;
+  debug?: string;
+  name?: string;
+  _src_element_name?: string;
+  [key: string]: unknown;
+}
+
+export interface AppSink {
+  pull(callback: (buf: Buffer | null, caps?: unknown) => void): void;
+  [property: string]: unknown;
+}
+
+export interface GstPipeline {
+  play(): void;
+  pause(): void;
+  stop(): void;
+  sendEOS(): void;
+  findChild(name: string): AppSink | null | undefined;
+  pollBus(callback: (message: BusMessage) => void): void;
+  getDuration(): number;
+  getPosition(): number;
+}
+
+interface GstModule {
+  Pipeline: new (launch: string) => GstPipeline;
+}
+
+const require = createRequire(import.meta.url);
+let cached: GstModule | undefined;
+
+export function gstreamer(): GstModule {
+  cached ??= require('gstreamer-superficial') as GstModule;
+  return cached;
+}

@@ -1,0 +1,162 @@
+/**
+ * The model pack manifest: which ONNX file plays which role, its checksum, tensor names, preprocessing
+ * and labels. Everything a role needs to run a model is here, so a user can swap in an ONNX model of
+ * their own by editing JSON, with no code change.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { AffectStreamError } from '../errors.js';
+import { ABAW_CLASSES } from '../fusion/abaw.js';
+
+const modelFile = z.object({
+  /** Path relative to the manifest. */
+  file: z.string().min(1),
+  /** Hex sha256 of the file; checked before the model is loaded. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  license: z.string().optional(),
+  source: z.string().optional(),
+});
+
+const abawClass = z.enum(ABAW_CLASSES);
+
+const faceDetector = modelFile.extend({
+  kind: z.literal('blazeface'),
+  input: z.string(),
+  /** Score logits and box regressors, one pair per anchor grid, coarse grids after fine ones. */
+  outputs: z.object({ scores: z.array(z.string()).min(1), boxes: z.array(z.string()).min(1) }),
+  inputSize: z.number().int().positive(),
+  /** Grid strides in input pixels and anchors per grid cell, in the order of the outputs. */
+  anchors: z.array(z.object({ stride: z.number().int().positive(), perCell: z.number().int().positive() })).min(1),
+  /** Input value range after scaling 0..255 pixels. */
+  range: z.tuple([z.number(), z.number()]),
+  scoreThreshold: z.number().min(0).max(1),
+  iouThreshold: z.number().min(0).max(1),
+  /** Smallest face kept, as a fraction of the frame's longer side. */
+  minFaceFraction: z.number().min(0).max(1).default(0.02),
+});
+
+const expressionModel = modelFile.extend({
+  name: z.string(),
+  input: z.string(),
+  output: z.string(),
+  layout: z.enum(['NHWC', 'NCHW']),
+  inputSize: z.number().int().positive(),
+  color: z.enum(['rgb', 'bgr', 'gray']),
+  /** Per-channel mean and std applied to 0..255 pixels: x = (p − mean) / std. Gray uses one value. */
+  mean: z.array(z.number()).min(1).max(3),
+  std: z.array(z.number()).min(1).max(3),
+  /** Weights for RGB → gray when color is gray. */
+  grayWeights: z.tuple([z.number(), z.number(), z.number()]).optional(),
+  /** Whether the output is already a probability distribution (else softmax is applied). */
+  outputIsProbability: z.boolean(),
+  /** The model's own class names in output order, and the ABAW class each maps to. */
+  labels: z.array(z.string()).min(2),
+  labelMap: z.record(z.string(), abawClass),
+  /** Square crop side as a multiple of the detected face box's longer side. */
+  cropScale: z.number().positive().default(1),
+});
+
+const vadModel = modelFile.extend({
+  kind: z.literal('silero-v5'),
+  input: z.string(),
+  state: z.string(),
+  sampleRateInput: z.string(),
+  output: z.string(),
+  stateOutput: z.string(),
+  chunkSamples: z.number().int().positive(),
+  contextSamples: z.number().int().nonnegative(),
+  stateShape: z.tuple([z.number(), z.number(), z.number()]),
+  speechThreshold: z.number().min(0).max(1),
+});
+
+const melModel = modelFile.extend({
+  input: z.string(),
+  output: z.string(),
+  /** The model takes audio at int16 amplitude. */
+  inputScale: z.number(),
+  hopSamples: z.number().int().positive(),
+  bins: z.number().int().positive(),
+  /** Transform applied to the mel output before the embedding: y = x·scale + offset. */
+  embeddingInputScale: z.number(),
+  embeddingInputOffset: z.number(),
+});
+
+const speechEmbedding = modelFile.extend({
+  input: z.string(),
+  output: z.string(),
+  frames: z.number().int().positive(),
+  hopFrames: z.number().int().positive(),
+  dimensions: z.number().int().positive(),
+});
+
+export const manifestSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  description: z.string().optional(),
+  license: z.string(),
+  models: z.object({
+    faceDetector,
+    expression: z.array(expressionModel).min(1),
+    vad: vadModel,
+    mel: melModel,
+    speechEmbedding,
+  }),
+});
+
+export type ModelManifest = z.infer<typeof manifestSchema>;
+export type FaceDetectorSpec = z.infer<typeof faceDetector>;
+export type ExpressionModelSpec = z.infer<typeof expressionModel>;
+export type VadSpec = z.infer<typeof vadModel>;
+export type MelSpec = z.infer<typeof melModel>;
+export type SpeechEmbeddingSpec = z.infer<typeof speechEmbedding>;
+
+export interface LoadedManifest {
+  readonly manifest: ModelManifest;
+  readonly directory: string;
+  /** Absolute path of a model file named in the manifest. */
+  pathOf(spec: { file: string }): string;
+}
+
+export function loadManifest(manifestPath: string): LoadedManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (err) {
+    throw new AffectStreamError('model_missing', `cannot read model manifest ${manifestPath}: ${(err as Error).message}`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new AffectStreamError('invalid_argument', `invalid model manifest ${manifestPath}: ${issues}`);
+  }
+  for (const model of parsed.data.models.expression) {
+    const unmapped = model.labels.filter((label) => !(label in model.labelMap));
+    if (unmapped.length > 0) {
+      throw new AffectStreamError('invalid_argument', `invalid model manifest ${manifestPath}: expression model ${model.name} has labels without an ABAW class: ${unmapped.join(', ')}`);
+    }
+  }
+  const directory = dirname(resolve(manifestPath));
+  return { manifest: parsed.data, directory, pathOf: (spec) => resolve(directory, spec.file) };
+}
+
+/** Reads a model file and checks its sha256; the bytes are returned so the file is read once. */
+export function readVerifiedModel(path: string, expectedSha256: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new AffectStreamError('model_missing', `model file missing: ${path} (run the set-up: npm run models)`);
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== expectedSha256) {
+    throw new AffectStreamError('model_checksum_mismatch', `model file ${path} has sha256 ${actual}, the manifest expects ${expectedSha256}`);
+  }
+  return bytes;
+}
+
+export function allModelFiles(manifest: ModelManifest): Array<{ file: string; sha256: string }> {
+  const m = manifest.models;
+  return [m.faceDetector, ...m.expression, m.vad, m.mel, m.speechEmbedding];
+}

@@ -1,0 +1,43 @@
+/**
+ * Creates ONNX Runtime sessions with the thread settings that suit many small models sharing a few
+ * cores: a fixed intra-op thread count (the default, one per core, oversubscribes as soon as there
+ * are several workers) and no spinning, which on a small machine steals the cores decoding needs.
+ */
+import ort from 'onnxruntime-node';
+import { AffectStreamError } from '../errors.js';
+
+export interface SessionSettings {
+  readonly intraOpThreads: number;
+}
+
+export async function createSession(model: Uint8Array, name: string, settings: SessionSettings): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: settings.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    });
+  } catch (err) {
+    throw new AffectStreamError('model_failed', `cannot load model ${name}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function runSession(session: ort.InferenceSession, name: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+  try {
+    return await session.run(feeds);
+  } catch (err) {
+    throw new AffectStreamError('model_failed', `model ${name} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function floatOutput(outputs: ort.InferenceSession.OnnxValueMapType, name: string): Float32Array {
+  const tensor = outputs[name];
+  if (!tensor || !(tensor.data instanceof Float32Array)) throw new AffectStreamError('model_failed', `model output ${name} is missing or not float32`);
+  return tensor.data;
+}
+
+export { ort };
