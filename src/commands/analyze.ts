@@ -1,0 +1,56 @@
+/**
+ * `affectstream analyze <source>`: one file or URI in, one NDJSON event per window out. Exits 1 with a
+ * one-line error when the source fails, after printing the events it did produce.
+ */
+import { lastValueFrom, tap } from 'rxjs';
+import { AffectStreamError, toAffectStreamError } from '../errors.js';
+import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
+import { loadManifest } from '../models/manifest.js';
+import { analyzeUri } from '../pipeline/stream-analysis.js';
+import { InferencePool } from '../pipeline/worker-pool.js';
+import { NdjsonWriter } from '../sink/ndjson-writer.js';
+import type { StreamEvent } from '../sink/events.js';
+import { decodeOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+
+export interface AnalyzeCommand {
+  readonly source: string;
+  readonly out?: string;
+  readonly stream?: string;
+  readonly settings: AnalysisSettings;
+}
+
+/** Returns the process exit code. */
+export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
+  const streamId = command.stream ?? defaultStreamId(command.source);
+  const writer = command.out ? NdjsonWriter.toFile(command.out) : NdjsonWriter.toStdout();
+  let failure: AffectStreamError | undefined;
+  let pool: InferencePool | undefined;
+  try {
+    const uri = toSourceUri(command.source);
+    const pack = loadManifest(command.settings.models);
+    pool = await InferencePool.create({ manifestPath: command.settings.models, workers: command.settings.workers, intraOpThreads: command.settings.threads });
+    const events$ = analyzeUri(uri, decodeOptionsOf(command.settings), pool, pack.manifest.models.vad, streamOptionsOf(command.settings, streamId));
+    let writes = Promise.resolve();
+    await lastValueFrom(
+      events$.pipe(
+        tap((event: StreamEvent) => {
+          if (event.type === 'error' && event.seq === undefined) failure ??= new AffectStreamError(event.code, event.message);
+          writes = writes.then(() => writer.write(event));
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    await writes;
+  } catch (err) {
+    failure = toAffectStreamError(err);
+    await writer.write({ type: 'error', stream: streamId, code: failure.code, message: failure.message });
+  } finally {
+    await pool?.close();
+    await writer.close();
+  }
+  if (failure) {
+    process.stderr.write(`affectstream: error: ${failure.code}: ${failure.message}\n`);
+    return 1;
+  }
+  return 0;
+}

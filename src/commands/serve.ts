@@ -1,0 +1,89 @@
+/**
+ * `affectstream serve`: an HTTP server whose WebSocket feed (/v1/events) carries the events of every
+ * source it was started with. A source that fails sends its error event and ends; the others go on.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { toAffectStreamError } from '../errors.js';
+import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
+import { logger } from '../logger.js';
+import { loadManifest } from '../models/manifest.js';
+import { analyzeUri } from '../pipeline/stream-analysis.js';
+import { InferencePool } from '../pipeline/worker-pool.js';
+import { EventFeed } from '../sink/event-feed.js';
+import type { StreamEvent } from '../sink/events.js';
+import { decodeOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+
+export interface ServeCommand {
+  readonly sources: readonly string[];
+  readonly host: string;
+  readonly port: number;
+  readonly settings: AnalysisSettings;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Unique stream ids: a second `clip.mp4` becomes `clip.mp4-2`. */
+function streamIds(sources: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return sources.map((source) => {
+    const base = defaultStreamId(source);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+export async function startServer(command: ServeCommand): Promise<RunningServer> {
+  const pack = loadManifest(command.settings.models);
+  const pool = await InferencePool.create({ manifestPath: command.settings.models, workers: command.settings.workers, intraOpThreads: command.settings.threads });
+  const server: Server = createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/healthz') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, pool: pool.stats(), clients: feed.clientCount }));
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found' }));
+  });
+  const feed = new EventFeed(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(command.port, command.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, events: `${url.replace(/^http/, 'ws')}/v1/events`, port: address.port }, 'listening');
+
+  const publish = (event: StreamEvent) => {
+    if (event.type === 'error') logger.warn({ stream: event.stream, code: event.code }, event.message);
+    if (event.type === 'status') logger.info({ stream: event.stream, state: event.state, windows: event.windows }, 'stream status');
+    feed.publish(event);
+  };
+  const subscriptions: Subscription[] = [];
+  streamIds(command.sources).forEach((stream, i) => {
+    const source = command.sources[i]!;
+    try {
+      const uri = toSourceUri(source);
+      subscriptions.push(analyzeUri(uri, decodeOptionsOf(command.settings), pool, pack.manifest.models.vad, streamOptionsOf(command.settings, stream)).subscribe({ next: publish }));
+    } catch (err) {
+      const e = toAffectStreamError(err);
+      publish({ type: 'error', stream, code: e.code, message: e.message });
+      publish({ type: 'status', stream, state: 'failed', windows: 0 });
+    }
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        for (const s of subscriptions) s.unsubscribe();
+        await feed.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await pool.close();
+      })()),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * One source's path from decoded media to events: windows on media time → face and voice inference in
+ * the worker pool → fusion → affect events in window order. Face work of successive windows runs in
+ * parallel; voice work is chained per stream because the VAD's state flows from window to window.
+ * Failures become error events of this stream only.
+ */
+import { catchError, concat, concatMap, defer, EMPTY, from, map, Observable, of, type OperatorFunction } from 'rxjs';
+import { AffectStreamError, toAffectStreamError } from '../errors.js';
+import { fuseWindow, DEFAULT_FUSION_OPTIONS, type FusionOptions } from '../fusion/window-fusion.js';
+import { FlowGate } from '../ingest/flow-gate.js';
+import { decodeUri, type DecodeOptions, type IngestItem } from '../ingest/gst-source.js';
+import { ANALYSIS_SAMPLE_RATE, type TrackLayout } from '../ingest/media-types.js';
+import type { FrameFaces } from '../models/face-analyzer.js';
+import { initialVoiceCarry, type VoiceCarry, type VoiceResult } from '../models/voice-analyzer.js';
+import type { StreamEvent } from '../sink/events.js';
+import type { TransferredFrame } from './inference-protocol.js';
+import { windowMedia } from './window-media.js';
+import type { MediaWindow } from './windower.js';
+import type { InferencePool } from './worker-pool.js';
+import type { VadSpec } from '../models/manifest.js';
+
+export interface StreamAnalysisOptions {
+  readonly streamId: string;
+  readonly windowSeconds: number;
+  /** Offline sources stop decoding while this many windows wait for inference. */
+  readonly maxWindowsInFlight: number;
+  readonly fusion: FusionOptions;
+}
+
+export const DEFAULT_STREAM_ANALYSIS: Readonly<Omit<StreamAnalysisOptions, 'streamId'>> = Object.freeze({
+  windowSeconds: 1,
+  maxWindowsInFlight: 4,
+  fusion: DEFAULT_FUSION_OPTIONS,
+});
+
+interface AnalysedWindow {
+  readonly window: MediaWindow;
+  readonly faceFrames: FrameFaces[];
+  readonly voice: VoiceResult | null;
+}
+
+/** Decodes `uri` and analyses it: the whole path for files and URIs. */
+export function analyzeUri(uri: string, decode: DecodeOptions, pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions): Observable<StreamEvent> {
+  return defer(() => {
+    const gate = new FlowGate();
+    return analyzeMedia(decodeUri(uri, decode, decode.realtime ? undefined : gate), pool, vad, options, decode.realtime ? undefined : gate);
+  });
+}
+
+/** Analyses any source of ingest items; `gate`, when given, is closed while inference is behind. */
+export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): Observable<StreamEvent> {
+  return new Observable<StreamEvent>((subscriber) => {
+    const stream = options.streamId;
+    let windows = 0;
+    let seq = 0;
+    let layout: TrackLayout | undefined;
+    const onLayout = (l: TrackLayout) => {
+      layout = l;
+      subscriber.next({ type: 'status', stream, state: 'started', windows: 0, tracks: l });
+    };
+    const toEvent = (result: AnalysedWindow | AffectStreamError): StreamEvent => {
+      if (result instanceof AffectStreamError) return { type: 'error', stream, code: result.code, message: result.message, seq: seq++ };
+      const fused = fuseWindow({ start: result.window.start, end: result.window.end, faceFrames: result.faceFrames, voice: result.voice }, options.fusion);
+      windows += 1;
+      return { type: 'affect', stream, seq: seq++, ...fused, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
+    };
+    const events$ = source.pipe(
+      windowMedia({ windowSeconds: options.windowSeconds, sampleRate: ANALYSIS_SAMPLE_RATE, minTailSeconds: options.windowSeconds / 4 }, onLayout),
+      startInference(pool, vad, options, gate),
+      concatMap((pending) => from(pending)),
+      map(toEvent),
+    );
+    let failed = false;
+    return concat(
+      events$.pipe(
+        catchError((err: unknown) => {
+          failed = true;
+          const e = toAffectStreamError(err);
+          return of<StreamEvent[]>({ type: 'error', stream, code: e.code, message: e.message }, { type: 'status', stream, state: 'failed', windows });
+        }),
+      ),
+      defer(() => (failed ? EMPTY : of<StreamEvent[]>({ type: 'status', stream, state: 'ended', windows, ...(layout ? { tracks: layout } : {}) }))),
+    ).subscribe(subscriber);
+  });
+}
+
+/**
+ * Starts each window's inference as soon as the window closes and hands on a promise of its result,
+ * so windows overlap in the pool while the next stage keeps their order.
+ */
+function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow, Promise<AnalysedWindow | AffectStreamError>> {
+  return (windows) =>
+    defer(() => {
+      let carry: VoiceCarry = initialVoiceCarry(vad);
+      let voiceChain: Promise<unknown> = Promise.resolve();
+      let inFlight = 0;
+      const track = (delta: number) => {
+        inFlight += delta;
+        gate?.setOpen(inFlight < options.maxWindowsInFlight);
+      };
+      return windows.pipe(
+        map((window) => {
+          track(+1);
+          const faces = window.frames.length > 0 ? pool.run({ type: 'faces', frames: window.frames.map(transferable) }, transferList(window)) : Promise.resolve([]);
+          const audio = window.audio;
+          const voice: Promise<VoiceResult | null> = audio
+            ? voiceChain.then(async () => {
+                const result = await pool.run({ type: 'voice', audio, carry });
+                carry = result.carry;
+                return result;
+              })
+            : Promise.resolve(null);
+          // A failed voice request must not poison the chain for the following windows.
+          voiceChain = voice.catch(() => undefined);
+          return Promise.all([faces, voice]).then(
+            ([faceFrames, voiceResult]): AnalysedWindow => ({ window, faceFrames, voice: voiceResult }),
+            (err: unknown) => toAffectStreamError(err, 'model_failed'),
+          ).finally(() => track(-1));
+        }),
+      );
+    });
+}
+
+function transferable(frame: MediaWindow['frames'][number]): TransferredFrame {
+  return { pts: frame.pts, width: frame.width, height: frame.height, buffer: frame.rgb.buffer as ArrayBuffer, byteOffset: frame.rgb.byteOffset, byteLength: frame.rgb.byteLength };
+}
+
+function transferList(window: MediaWindow): ArrayBuffer[] {
+  return [...new Set(window.frames.map((f) => f.rgb.buffer as ArrayBuffer))];
+}
