@@ -15,7 +15,8 @@ function codeFor(elementType: string, uri: string, text: string): ErrorCode {
   const isFile = uri.startsWith('file:');
   if (elementType === 'GstURIDecodeBin' && /URI handler/i.test(text)) return 'invalid_argument';
   if (/Src$/.test(elementType)) return isFile ? 'source_not_found' : 'source_unreachable';
-  if (elementType === 'GstTypeFindElement') return 'unsupported_media';
+  // decodebin's own errors are about what it cannot decode at all: text files, missing plugins.
+  if (elementType === 'GstTypeFindElement' || elementType === 'GstDecodeBin') return 'unsupported_media';
   if (/Demux|Parse/i.test(elementType)) return 'corrupt_media';
   if (/Dec$|Decoder/i.test(elementType)) return 'decode_failed';
   return 'decode_failed';

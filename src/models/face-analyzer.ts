@@ -26,6 +26,8 @@ export interface FrameInput extends RgbImage {
   readonly pts: number;
 }
 
+const MAX_EXPRESSION_BATCH = 8;
+
 interface ExpressionRunner {
   readonly spec: ExpressionModelSpec;
   readonly session: ort.InferenceSession;
@@ -62,7 +64,9 @@ export class FaceAnalyzer {
     const detections: Array<Array<{ box: [number, number, number, number]; score: number; frame: number }>> = [];
     for (let i = 0; i < frames.length; i++) detections.push(await this.#detect(frames[i]!, i));
     const all = detections.flat();
-    const probs = all.length > 0 ? await this.#classify(frames, all) : [];
+    // CPU inference gains nothing from batches past a few items, and big batches hold big activations.
+    const probs: ExpressionProbs[] = [];
+    for (let i = 0; i < all.length; i += MAX_EXPRESSION_BATCH) probs.push(...(await this.#classify(frames, all.slice(i, i + MAX_EXPRESSION_BATCH))));
     let k = 0;
     return frames.map((frame, i) => ({
       pts: frame.pts,

@@ -29,7 +29,7 @@ export interface StreamAnalysisOptions {
 
 export const DEFAULT_STREAM_ANALYSIS: Readonly<Omit<StreamAnalysisOptions, 'streamId'>> = Object.freeze({
   windowSeconds: 1,
-  maxWindowsInFlight: 4,
+  maxWindowsInFlight: 3,
   fusion: DEFAULT_FUSION_OPTIONS,
 });
 
