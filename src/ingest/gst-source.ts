@@ -33,6 +33,8 @@ export const DEFAULT_DECODE_OPTIONS: Readonly<DecodeOptions> = Object.freeze({
 export type IngestItem = MediaItem | { readonly kind: 'tracks'; readonly layout: TrackLayout };
 
 const NS_PER_S = 1e9;
+/** A file whose media stops this much short of its declared duration is reported as truncated. */
+const TRUNCATION_TOLERANCE_S = 1;
 
 export function buildLaunchString(uri: string, options: DecodeOptions): string {
   const sync = options.realtime ? 'true' : 'false';
@@ -68,6 +70,8 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
     let finished = false;
     let started = false;
     let openPulls = 0;
+    let declaredDuration = -1;
+    let mediaEnd = 0;
 
     const finish = (error?: AffectStreamError) => {
       if (finished) return;
@@ -90,7 +94,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
         if (finished) return;
         if (!packet) {
           openPulls -= 1;
-          if (openPulls === 0) finish();
+          if (openPulls === 0) finish(truncation(uri, declaredDuration, mediaEnd));
           return;
         }
         const arrivalMs = performance.now();
@@ -104,6 +108,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
           const pts = toSeconds(track, parsed.ptsNs);
           if (kind === 'video') {
             const duration = parsed.durationNs === null ? 1 / options.fps : Number(parsed.durationNs) / NS_PER_S;
+            mediaEnd = Math.max(mediaEnd, pts + duration);
             subscriber.next({
               kind: 'video',
               pts,
@@ -117,6 +122,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
             // The payload sits 62 bytes into the packet: not 4-byte aligned, so it is copied out.
             const samples = new Float32Array(parsed.payload.byteLength >> 2);
             new Uint8Array(samples.buffer).set(parsed.payload.subarray(0, samples.byteLength));
+            mediaEnd = Math.max(mediaEnd, pts + samples.length / ANALYSIS_SAMPLE_RATE);
             subscriber.next({ kind: 'audio', pts, sampleRate: ANALYSIS_SAMPLE_RATE, samples, arrivalMs });
           }
         }
@@ -130,6 +136,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
     const startPulls = () => {
       if (started) return;
       started = true;
+      declaredDuration = pipeline.queryDuration();
       const video = pipeline.findChild('video') ?? undefined;
       const audio = pipeline.findChild('audio') ?? undefined;
       if (!video && !audio) {
@@ -150,6 +157,15 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
 
     return () => finish();
   });
+}
+
+/**
+ * A truncated file often plays without a GStreamer error: the demuxer just runs out of data. Its
+ * container still declares the full duration, which tells us media went missing.
+ */
+function truncation(uri: string, declared: number, mediaEnd: number): AffectStreamError | undefined {
+  if (!(declared > 0) || mediaEnd >= declared - TRUNCATION_TOLERANCE_S) return undefined;
+  return new AffectStreamError('corrupt_media', `media is truncated or corrupt: ${uri}: media ends at ${mediaEnd.toFixed(2)} s of the declared ${declared.toFixed(2)} s`);
 }
 
 /** GStreamer pads RGB rows to 4 bytes; analysis wants them packed. Copies only when padding exists. */

@@ -25,8 +25,9 @@ export interface GstPipeline {
   sendEOS(): void;
   findChild(name: string): AppSink | null | undefined;
   pollBus(callback: (message: BusMessage) => void): void;
-  getDuration(): number;
-  getPosition(): number;
+  /** Seconds, or −1 when unknown (live sources). */
+  queryDuration(): number;
+  queryPosition(): number;
 }
 
 interface GstModule {

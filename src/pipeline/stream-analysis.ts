@@ -4,7 +4,7 @@
  * parallel; voice work is chained per stream because the VAD's state flows from window to window.
  * Failures become error events of this stream only.
  */
-import { catchError, concat, concatMap, defer, EMPTY, from, map, Observable, of, type OperatorFunction } from 'rxjs';
+import { catchError, concat, concatMap, defer, from, map, Observable, of, type OperatorFunction } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
 import { fuseWindow, DEFAULT_FUSION_OPTIONS, type FusionOptions } from '../fusion/window-fusion.js';
 import { FlowGate } from '../ingest/flow-gate.js';
@@ -14,7 +14,7 @@ import type { FrameFaces } from '../models/face-analyzer.js';
 import { initialVoiceCarry, type VoiceCarry, type VoiceResult } from '../models/voice-analyzer.js';
 import type { StreamEvent } from '../sink/events.js';
 import type { TransferredFrame } from './inference-protocol.js';
-import { windowMedia } from './window-media.js';
+import { windowMedia, type SourceFailure } from './window-media.js';
 import type { MediaWindow } from './windower.js';
 import type { InferencePool } from './worker-pool.js';
 import type { VadSpec } from '../models/manifest.js';
@@ -58,8 +58,13 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
       layout = l;
       subscriber.next({ type: 'status', stream, state: 'started', windows: 0, tracks: l });
     };
-    const toEvent = (result: AnalysedWindow | AffectStreamError): StreamEvent => {
+    let failed = false;
+    const toEvent = (result: AnalysedWindow | AffectStreamError | SourceFailure): StreamEvent => {
       if (result instanceof AffectStreamError) return { type: 'error', stream, code: result.code, message: result.message, seq: seq++ };
+      if ('kind' in result) {
+        failed = true;
+        return { type: 'error', stream, code: result.error.code, message: result.error.message };
+      }
       const fused = fuseWindow({ start: result.window.start, end: result.window.end, faceFrames: result.faceFrames, voice: result.voice }, options.fusion);
       windows += 1;
       return { type: 'affect', stream, seq: seq++, ...fused, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
@@ -70,7 +75,6 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
       concatMap((pending) => from(pending)),
       map(toEvent),
     );
-    let failed = false;
     return concat(
       events$.pipe(
         catchError((err: unknown) => {
@@ -79,7 +83,7 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
           return of<StreamEvent[]>({ type: 'error', stream, code: e.code, message: e.message }, { type: 'status', stream, state: 'failed', windows });
         }),
       ),
-      defer(() => (failed ? EMPTY : of<StreamEvent[]>({ type: 'status', stream, state: 'ended', windows, ...(layout ? { tracks: layout } : {}) }))),
+      defer(() => (failed ? of<StreamEvent[]>({ type: 'status', stream, state: 'failed', windows }) : of<StreamEvent[]>({ type: 'status', stream, state: 'ended', windows, ...(layout ? { tracks: layout } : {}) }))),
     ).subscribe(subscriber);
   });
 }
@@ -88,7 +92,7 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
  * Starts each window's inference as soon as the window closes and hands on a promise of its result,
  * so windows overlap in the pool while the next stage keeps their order.
  */
-function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow, Promise<AnalysedWindow | AffectStreamError>> {
+function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow | SourceFailure, Promise<AnalysedWindow | AffectStreamError | SourceFailure>> {
   return (windows) =>
     defer(() => {
       let carry: VoiceCarry = initialVoiceCarry(vad);
@@ -100,6 +104,7 @@ function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalys
       };
       return windows.pipe(
         map((window) => {
+          if ('kind' in window) return Promise.resolve(window);
           track(+1);
           const faces = window.frames.length > 0 ? pool.run({ type: 'faces', frames: window.frames.map(transferable) }, transferList(window)) : Promise.resolve([]);
           const audio = window.audio;

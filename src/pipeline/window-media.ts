@@ -1,15 +1,22 @@
 /**
  * RxJS adapter around the Windower core: ingest items in, closed windows out. The source's track
- * layout (its first item) creates the windower; end of stream and errors flush what is open first.
+ * layout (its first item) creates the windower. A source error travels in-band, after the windows
+ * flushed before it, so the windows decoded before a failure are still analysed and reported.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { IngestItem } from '../ingest/gst-source.js';
 import type { TrackLayout } from '../ingest/media-types.js';
+import { toAffectStreamError, type AffectStreamError } from '../errors.js';
 import { Windower, type MediaWindow, type WindowerOptions } from './windower.js';
 
-export function windowMedia(options: Omit<WindowerOptions, 'layout'>, onLayout?: (layout: TrackLayout) => void): OperatorFunction<IngestItem, MediaWindow> {
+export interface SourceFailure {
+  readonly kind: 'failure';
+  readonly error: AffectStreamError;
+}
+
+export function windowMedia(options: Omit<WindowerOptions, 'layout'>, onLayout?: (layout: TrackLayout) => void): OperatorFunction<IngestItem, MediaWindow | SourceFailure> {
   return (source) =>
-    new Observable<MediaWindow>((subscriber) => {
+    new Observable<MediaWindow | SourceFailure>((subscriber) => {
       let windower: Windower | undefined;
       const flush = () => {
         for (const window of windower?.flush() ?? []) subscriber.next(window);
@@ -25,7 +32,8 @@ export function windowMedia(options: Omit<WindowerOptions, 'layout'>, onLayout?:
         },
         error(err) {
           flush();
-          subscriber.error(err);
+          subscriber.next({ kind: 'failure', error: toAffectStreamError(err) });
+          subscriber.complete();
         },
         complete() {
           flush();
