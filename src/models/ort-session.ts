@@ -19,6 +19,7 @@ export async function createSession(model: Uint8Array, name: string, settings: S
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       enableCpuMemArena: false,
+      enableMemPattern: false,
       logSeverityLevel: 3,
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
