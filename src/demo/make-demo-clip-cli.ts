@@ -4,7 +4,7 @@
  * [--out demo/demo.mp4] [--vendor models/vendor] [--force]`. An existing clip is kept unless --force.
  * Defaults are relative to the repository root; the photos come from `npm run models`.
  */
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,15 +12,6 @@ import { DEMO_PHOTOS_DIR, makeDemoClip } from './make-demo-clip.js';
 
 /** dist/src/demo/ → repository root. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -37,11 +28,11 @@ async function main(): Promise<number> {
   }
   const out = resolve(values.out ?? join(ROOT, 'demo', 'demo.mp4'));
   const vendor = resolve(values.vendor ?? join(ROOT, 'models', 'vendor'));
-  if (!values.force && (await exists(out))) {
+  if (!values.force && existsSync(out)) {
     console.log(`[demo] ${out} exists; kept (use --force to rebuild)`);
     return 0;
   }
-  if (!(await exists(join(vendor, DEMO_PHOTOS_DIR, 'sample3.jpg')))) {
+  if (!existsSync(join(vendor, DEMO_PHOTOS_DIR, 'sample3.jpg'))) {
     console.error(`[demo] the demo photos are missing under ${join(vendor, DEMO_PHOTOS_DIR)}: run \`npm run models\` first`);
     return 1;
   }

@@ -78,22 +78,13 @@ export interface FaceClipResult {
   speechSeconds: number[];
 }
 
+const H264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-profile:v', 'high'];
+const AAC = ['-c:a', 'aac', '-b:a', '128k'];
+
 const CONTAINERS: Record<ClipContainer, { format: string; video: string[]; audio: string[] }> = {
-  mp4: {
-    format: 'mp4',
-    video: ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-profile:v', 'high'],
-    audio: ['-c:a', 'aac', '-b:a', '128k'],
-  },
-  mov: {
-    format: 'mov',
-    video: ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-profile:v', 'high'],
-    audio: ['-c:a', 'aac', '-b:a', '128k'],
-  },
-  mkv: {
-    format: 'matroska',
-    video: ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-profile:v', 'high'],
-    audio: ['-c:a', 'aac', '-b:a', '128k'],
-  },
+  mp4: { format: 'mp4', video: H264, audio: AAC },
+  mov: { format: 'mov', video: H264, audio: AAC },
+  mkv: { format: 'matroska', video: H264, audio: AAC },
   webm: {
     format: 'webm',
     video: ['-c:v', 'libvpx', '-b:v', '2M', '-deadline', 'realtime', '-cpu-used', '8', '-pix_fmt', 'yuv420p'],
