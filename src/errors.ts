@@ -22,7 +22,8 @@ export class AffectStreamError extends Error {
   readonly retryable: boolean;
 
   constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages end up on one log line and in one JSON event: multi-line native messages are folded.
+    super(message.replace(/\s*\n\s*/g, ' ').trim(), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AffectStreamError';
     this.code = code;
     this.retryable = options.retryable ?? false;

@@ -1,6 +1,6 @@
 /**
  * `affectstream analyze <source>`: one file or URI in, one NDJSON event per window out. Exits 1 with a
- * one-line error when the source fails, after printing the events it did produce.
+ * one-line error when the source or any window failed, after printing every event it did produce.
  */
 import { lastValueFrom, tap } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
@@ -24,6 +24,7 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
   const streamId = command.stream ?? defaultStreamId(command.source);
   const writer = command.out ? NdjsonWriter.toFile(command.out) : NdjsonWriter.toStdout();
   let failure: AffectStreamError | undefined;
+  let failedWindows = 0;
   let pool: InferencePool | undefined;
   try {
     const uri = toSourceUri(command.source);
@@ -34,7 +35,11 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
     await lastValueFrom(
       events$.pipe(
         tap((event: StreamEvent) => {
-          if (event.type === 'error' && event.seq === undefined) failure ??= new AffectStreamError(event.code, event.message);
+          if (event.type === 'error' && event.seq === undefined) failure = new AffectStreamError(event.code, event.message);
+          else if (event.type === 'error') {
+            failedWindows += 1;
+            failure ??= new AffectStreamError(event.code, event.message);
+          }
           writes = writes.then(() => writer.write(event));
         }),
       ),
@@ -49,7 +54,8 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
     await writer.close();
   }
   if (failure) {
-    process.stderr.write(`affectstream: error: ${failure.code}: ${failure.message}\n`);
+    const windows = failedWindows > 0 ? ` (${failedWindows} window${failedWindows === 1 ? '' : 's'} failed)` : '';
+    process.stderr.write(`affectstream: error: ${failure.code}: ${failure.message}${windows}\n`);
     return 1;
   }
   return 0;

@@ -42,8 +42,9 @@ interface AnalysedWindow {
 /** Decodes `uri` and analyses it: the whole path for files and URIs. */
 export function analyzeUri(uri: string, decode: DecodeOptions, pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions): Observable<StreamEvent> {
   return defer(() => {
-    const gate = new FlowGate();
-    return analyzeMedia(decodeUri(uri, decode, decode.realtime ? undefined : gate), pool, vad, options, decode.realtime ? undefined : gate);
+    // Paced sources must not be held back; offline ones wait while inference catches up.
+    const gate = decode.realtime ? undefined : new FlowGate();
+    return analyzeMedia(decodeUri(uri, decode, gate), pool, vad, options, gate);
   });
 }
 

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
-import { makeSmileThenEmptyClip, parseNdjson, runCli, tempDir } from '../helpers/media.js';
+import { makeSmileThenEmptyClip, parseNdjson, ROOT, runCli, tempDir } from '../helpers/media.js';
 
 describe('affectstream analyze', () => {
   let dir: string;
@@ -88,6 +88,26 @@ describe('affectstream analyze', () => {
       assert.ok(events.some((e) => e.type === 'error' && e.code === bad.code), stdout);
     });
   }
+
+  it('reports a model that fails at run time as error events of the windows it hit, and goes on', async () => {
+    const { cpSync, readFileSync: read, writeFileSync: write } = await import('node:fs');
+    const pack = join(dir, 'broken-pack');
+    cpSync(join(ROOT, 'models', 'default'), pack, { recursive: true });
+    const manifest = JSON.parse(read(join(pack, 'manifest.json'), 'utf8')) as { models: { expression: Array<{ inputSize: number }> } };
+    // The model takes 64×64 crops; feeding it 48×48 makes every run fail inside ONNX Runtime.
+    manifest.models.expression[0]!.inputSize = 48;
+    write(join(pack, 'manifest.json'), JSON.stringify(manifest));
+    const { code, stdout, stderr } = await runCli(['analyze', clip, '--models', join(pack, 'manifest.json')]);
+    assert.equal(code, 1);
+    assert.match(stderr, /^affectstream: error: model_failed: .*\(10 windows failed\)\n$/);
+    const events = parseNdjson<StreamEvent>(stdout);
+    const errors = events.filter((e) => e.type === 'error');
+    assert.deepEqual(errors.map((e) => (e.type === 'error' ? [e.seq, e.code] : [])), Array.from({ length: 10 }, (_, i) => [i, 'model_failed']));
+    const affect = events.filter((e): e is AffectEvent => e.type === 'affect');
+    assert.deepEqual(affect.map((e) => e.seq), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19], 'the seconds without a face are still analysed');
+    const last = events.at(-1);
+    assert.ok(last?.type === 'status' && last.state === 'ended');
+  });
 
   it('rejects bad options with a clear message', async () => {
     const { code, stderr } = await runCli(['analyze', clip, '--fps', '0']);
