@@ -21,6 +21,8 @@ export interface DecodeOptions {
   readonly realtime: boolean;
   /** Audio is pulled in chunks of this many seconds (bigger chunks cost less per second in Node). */
   readonly audioChunkSeconds: number;
+  /** A source that has neither started nor failed after this many seconds is given up on. */
+  readonly openTimeoutSeconds: number;
 }
 
 export const DEFAULT_DECODE_OPTIONS: Readonly<DecodeOptions> = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULT_DECODE_OPTIONS: Readonly<DecodeOptions> = Object.freeze({
   width: 640,
   realtime: false,
   audioChunkSeconds: 0.1,
+  openTimeoutSeconds: 10,
 });
 
 export type IngestItem = MediaItem | { readonly kind: 'tracks'; readonly layout: TrackLayout };
@@ -73,9 +76,13 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
     let declaredDuration = -1;
     let mediaEnd = 0;
 
+    // GStreamer sometimes stalls on a damaged file without posting an error (seen with mp4s cut before
+    // their index); nothing should wait on such a source forever.
+    const openTimer = setTimeout(() => finish(openTimeout(uri, options.openTimeoutSeconds)), options.openTimeoutSeconds * 1000);
     const finish = (error?: AffectStreamError) => {
       if (finished) return;
       finished = true;
+      clearTimeout(openTimer);
       pipeline.stop();
       if (error) subscriber.error(error);
       else subscriber.complete();
@@ -136,6 +143,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
     const startPulls = () => {
       if (started) return;
       started = true;
+      clearTimeout(openTimer);
       declaredDuration = pipeline.queryDuration();
       const video = pipeline.findChild('video') ?? undefined;
       const audio = pipeline.findChild('audio') ?? undefined;
@@ -157,6 +165,11 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
 
     return () => finish();
   });
+}
+
+function openTimeout(uri: string, seconds: number): AffectStreamError {
+  if (uri.startsWith('file:')) return new AffectStreamError('corrupt_media', `media is truncated or corrupt: ${uri}: no playable media found within ${seconds} s`);
+  return new AffectStreamError('source_unreachable', `source unreachable: ${uri}: no media within ${seconds} s`, { retryable: true });
 }
 
 /**
