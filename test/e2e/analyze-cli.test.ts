@@ -109,6 +109,28 @@ describe('affectstream analyze', () => {
     assert.ok(last?.type === 'status' && last.state === 'ended');
   });
 
+  it('runs a different model pack declared only in its manifest: another detector, one expression model', async () => {
+    const { cpSync, readFileSync: read, writeFileSync: write } = await import('node:fs');
+    const pack = join(dir, 'other-pack');
+    cpSync(join(ROOT, 'models', 'default'), pack, { recursive: true });
+    type Manifest = { models: { faceDetector: Record<string, unknown>; expression: unknown[] } };
+    const manifest = JSON.parse(read(join(pack, 'manifest.json'), 'utf8')) as Manifest;
+    Object.assign(manifest.models.faceDetector, {
+      file: 'face_detection_back_256x256_barracuda.onnx',
+      sha256: '427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2',
+      inputSize: 256,
+      anchors: [{ stride: 16, perCell: 2 }, { stride: 32, perCell: 6 }],
+    });
+    manifest.models.expression = manifest.models.expression.slice(1);
+    write(join(pack, 'manifest.json'), JSON.stringify(manifest));
+    const { code, stdout, stderr } = await runCli(['analyze', clip, '--models', join(pack, 'manifest.json')]);
+    assert.equal(code, 0, stderr);
+    const affect = parseNdjson<StreamEvent>(stdout).filter((e): e is AffectEvent => e.type === 'affect');
+    assert.equal(affect.length, 20);
+    assert.ok(affect.slice(0, 10).every((e) => e.expression?.label === 'Happiness' && e.faces.length === 1));
+    assert.ok(affect.slice(10).every((e) => e.faces.length === 0 && e.weights.face === 0));
+  });
+
   it('rejects bad options with a clear message', async () => {
     const { code, stderr } = await runCli(['analyze', clip, '--fps', '0']);
     assert.equal(code, 1);
