@@ -21,6 +21,12 @@ function withAnalysisOptions(command: Command): Command {
     .option('--features', 'include the mean speech embedding in events', false);
 }
 
+// A reader that goes away (`analyze … | head`) ends the run quietly, as for any Unix filter.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command()
   .name('affectstream')
   .description('Says, every second, how the people in a call, broadcast or file feel.')

@@ -9,7 +9,7 @@ import { AffectStreamError } from '../errors.js';
 import { FlowGate } from './flow-gate.js';
 import { capsInt, parseGdpPacket, parseSegmentEvent, type SegmentTimes } from './gdp.js';
 import { errorFromBus } from './gst-errors.js';
-import { gstreamer, type AppSink, type BusMessage, type GstPipeline } from './gstreamer-binding.js';
+import { closePipeline, openPipeline, type AppSink, type BusMessage, type GstPipeline } from './gstreamer-binding.js';
 import { ANALYSIS_SAMPLE_RATE, type MediaItem, type TrackLayout } from './media-types.js';
 
 export interface DecodeOptions {
@@ -65,7 +65,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
   return new Observable<IngestItem>((subscriber) => {
     let pipeline: GstPipeline;
     try {
-      pipeline = new (gstreamer().Pipeline)(buildLaunchString(uri, options));
+      pipeline = openPipeline(buildLaunchString(uri, options));
     } catch (err) {
       subscriber.error(new AffectStreamError('invalid_argument', `cannot build a decoder for ${uri}: ${String(err)}`));
       return;
@@ -83,7 +83,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
       if (finished) return;
       finished = true;
       clearTimeout(openTimer);
-      pipeline.stop();
+      closePipeline(pipeline);
       if (error) subscriber.error(error);
       else subscriber.complete();
     };

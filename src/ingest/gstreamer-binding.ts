@@ -41,3 +41,29 @@ export function gstreamer(): GstModule {
   cached ??= require('gstreamer-superficial') as GstModule;
   return cached;
 }
+
+/**
+ * Pipelines still playing. At exit libuv joins its pool threads, and a thread blocked in an appsink
+ * pull never returns until its pipeline stops: an exit with a live pipeline (a crash, a closed stdout)
+ * would hang. So every pipeline is opened here, and whatever is still open is stopped on exit.
+ */
+const livePipelines = new Set<GstPipeline>();
+let exitHookInstalled = false;
+
+export function openPipeline(launch: string): GstPipeline {
+  const pipeline = new (gstreamer().Pipeline)(launch);
+  livePipelines.add(pipeline);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const live of livePipelines) live.stop();
+      livePipelines.clear();
+    });
+  }
+  return pipeline;
+}
+
+export function closePipeline(pipeline: GstPipeline): void {
+  livePipelines.delete(pipeline);
+  pipeline.stop();
+}

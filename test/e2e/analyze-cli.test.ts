@@ -131,6 +131,20 @@ describe('affectstream analyze', () => {
     assert.ok(affect.slice(10).every((e) => e.faces.length === 0 && e.weights.face === 0));
   });
 
+  it('ends quietly when its reader goes away mid-run (analyze | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('../helpers/media.js');
+    const child = spawn(process.execPath, [CLI, 'analyze', clip, '--realtime'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    // Paced, the clip would take 20 s; a process that noticed its closed pipe is gone well before that.
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
+  });
+
   it('rejects bad options with a clear message', async () => {
     const { code, stderr } = await runCli(['analyze', clip, '--fps', '0']);
     assert.equal(code, 1);
