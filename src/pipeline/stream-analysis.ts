@@ -4,7 +4,7 @@
  * parallel; voice work is chained per stream because the VAD's state flows from window to window.
  * Failures become error events of this stream only.
  */
-import { catchError, concat, concatMap, defer, from, map, Observable, of, type OperatorFunction } from 'rxjs';
+import { catchError, concat, concatMap, defer, from, map, Observable, of, tap, type OperatorFunction } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
 import { fuseWindow, DEFAULT_FUSION_OPTIONS, type FusionOptions } from '../fusion/window-fusion.js';
 import { FlowGate } from '../ingest/flow-gate.js';
@@ -13,7 +13,7 @@ import { ANALYSIS_SAMPLE_RATE, type TrackLayout } from '../ingest/media-types.js
 import type { FrameFaces } from '../models/face-analyzer.js';
 import { initialVoiceCarry, type VoiceCarry, type VoiceResult } from '../models/voice-analyzer.js';
 import type { StreamEvent } from '../sink/events.js';
-import type { TransferredFrame } from './inference-protocol.js';
+import { FaceJobs } from './face-jobs.js';
 import { windowMedia, type SourceFailure } from './window-media.js';
 import type { MediaWindow } from './windower.js';
 import type { InferencePool } from './worker-pool.js';
@@ -70,9 +70,13 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
       windows += 1;
       return { type: 'affect', stream, seq: seq++, ...fused, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
     };
+    const faceJobs = new FaceJobs(pool);
     const events$ = source.pipe(
+      tap((item) => {
+        if (item.kind === 'video') faceJobs.submit(item);
+      }),
       windowMedia({ windowSeconds: options.windowSeconds, sampleRate: ANALYSIS_SAMPLE_RATE, minTailSeconds: options.windowSeconds / 4 }, onLayout),
-      startInference(pool, vad, options, gate),
+      startInference(pool, faceJobs, vad, options, gate),
       concatMap((pending) => from(pending)),
       map(toEvent),
     );
@@ -90,10 +94,11 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
 }
 
 /**
- * Starts each window's inference as soon as the window closes and hands on a promise of its result,
- * so windows overlap in the pool while the next stage keeps their order.
+ * Starts each window's voice inference as soon as the window closes (its face work started frame by
+ * frame) and hands on a promise of its result, so windows overlap in the pool while the next stage
+ * keeps their order.
  */
-function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow | SourceFailure, Promise<AnalysedWindow | AffectStreamError | SourceFailure>> {
+function startInference(pool: InferencePool, faceJobs: FaceJobs, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow | SourceFailure, Promise<AnalysedWindow | AffectStreamError | SourceFailure>> {
   return (windows) =>
     defer(() => {
       let carry: VoiceCarry = initialVoiceCarry(vad);
@@ -107,7 +112,7 @@ function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalys
         map((window) => {
           if ('kind' in window) return Promise.resolve(window);
           track(+1);
-          const faces = window.frames.length > 0 ? pool.run({ type: 'faces', frames: window.frames.map(transferable) }, transferList(window)) : Promise.resolve([]);
+          const faces = faceJobs.resultsFor(window.frames);
           const audio = window.audio;
           const voice: Promise<VoiceResult | null> = audio
             ? voiceChain.then(async () => {
@@ -125,12 +130,4 @@ function startInference(pool: InferencePool, vad: VadSpec, options: StreamAnalys
         }),
       );
     });
-}
-
-function transferable(frame: MediaWindow['frames'][number]): TransferredFrame {
-  return { pts: frame.pts, width: frame.width, height: frame.height, buffer: frame.rgb.buffer as ArrayBuffer, byteOffset: frame.rgb.byteOffset, byteLength: frame.rgb.byteLength };
-}
-
-function transferList(window: MediaWindow): ArrayBuffer[] {
-  return [...new Set(window.frames.map((f) => f.rgb.buffer as ArrayBuffer))];
 }
