@@ -1,7 +1,7 @@
 /**
  * One source's path from decoded media to events: windows on media time → face and voice inference in
- * the worker pool → fusion → affect events in window order. Face work of successive windows runs in
- * parallel; voice work is chained per stream because the VAD's state flows from window to window.
+ * the worker pool → fusion → affect events in window order. Face work starts per frame as frames
+ * arrive; voice work is chained per stream because the VAD's state flows from window to window.
  * Failures become error events of this stream only.
  */
 import { catchError, concat, concatMap, defer, from, map, Observable, of, tap, type OperatorFunction } from 'rxjs';
