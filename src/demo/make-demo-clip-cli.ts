@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runMain } from '../run-main.js';
 import { DEMO_PHOTOS_DIR, makeDemoClip } from './make-demo-clip.js';
 
 /** dist/src/demo/ → repository root. */
@@ -46,12 +47,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(`[demo] FAILED: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = 1;
-  },
-);
+runMain('demo', main);

@@ -37,7 +37,7 @@ interface GstModule {
 const require = createRequire(import.meta.url);
 let cached: GstModule | undefined;
 
-export function gstreamer(): GstModule {
+function gstreamer(): GstModule {
   cached ??= require('gstreamer-superficial') as GstModule;
   return cached;
 }

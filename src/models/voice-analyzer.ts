@@ -85,13 +85,14 @@ export class VoiceAnalyzer {
     const frames: VoiceFrame[] = [];
     let state = carry.vadState;
     let context = carry.context;
+    // One input buffer for every frame: each run finishes before the buffer is refilled.
     const input = new Float32Array(spec.contextSamples + chunk);
     let at = 0;
     for (; at + chunk <= samples.length; at += chunk) {
       input.set(context, 0);
       input.set(samples.subarray(at, at + chunk), spec.contextSamples);
       const outputs = await runSession(this.#vad, spec.file, {
-        [spec.input]: new ort.Tensor('float32', input.slice(), [1, input.length]),
+        [spec.input]: new ort.Tensor('float32', input, [1, input.length]),
         [spec.state]: new ort.Tensor('float32', state, spec.stateShape),
         [spec.sampleRateInput]: this.#sampleRateTensor,
       });

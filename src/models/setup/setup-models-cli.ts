@@ -15,6 +15,7 @@ import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runMain } from '../../run-main.js';
 import { convertExpressionModels, EXPRESSION_A_FILE, EXPRESSION_B_FILE } from '../convert/convert-expression-models.js';
 import { describeFetchReport, fetchNpmFiles, readSources, sha256File, vendorPath, type SourcesFile } from './fetch-npm-files.js';
 
@@ -192,14 +193,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      console.error(`[models] FAILED: ${e instanceof Error ? e.message : String(e)}`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runMain('models', main);
