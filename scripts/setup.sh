@@ -19,6 +19,8 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-tools
   # demo and test media
   ffmpeg espeak-ng
+  # the real WebRTC peer and dashboard browser in tests (driven by playwright-core; never downloaded)
+  chromium
   # npm over https, tarballs
   ca-certificates tar gzip
 )
