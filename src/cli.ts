@@ -8,6 +8,7 @@ import { logger } from './logger.js';
 import { parseAnalysisSettings, DEFAULT_MANIFEST } from './commands/analysis-settings.js';
 import { runAnalyze } from './commands/analyze.js';
 import { startServer } from './commands/serve.js';
+import { DEVICES } from './pipeline/inference-protocol.js';
 
 function withAnalysisOptions(command: Command): Command {
   return command
@@ -16,8 +17,13 @@ function withAnalysisOptions(command: Command): Command {
     .addOption(new Option('--window <seconds>', 'window length in seconds: one event per window').default('1'))
     .option('--realtime', 'pace file sources like a live source', false)
     .addOption(new Option('--models <manifest>', 'model pack manifest').default(DEFAULT_MANIFEST, 'the default pack'))
-    .addOption(new Option('--workers <n>', 'inference worker threads (default: cores − 1)'))
-    .addOption(new Option('--threads <n>', 'ONNX Runtime threads per worker').default('1'))
+    .addOption(new Option('--workers <n>', 'inference worker threads (default: planned from the cores)'))
+    .addOption(new Option('--threads <n>', 'ONNX Runtime threads per worker (default: planned from the cores)'))
+    .addOption(new Option('--device <device>', 'where models run; falls back to the CPU when it cannot load').choices(DEVICES).default('cpu'))
+    .option('--device-strict', 'refuse to start when --device cannot load, instead of falling back', false)
+    .option('--no-batching', 'send every inference request alone (the baseline batching is measured against)')
+    .addOption(new Option('--batch-size <n>', 'largest batch for every model (default: per model)'))
+    .addOption(new Option('--batch-delay <ms>', 'how long a request may wait for its batch to fill (default: per model)'))
     .option('--features', 'include the mean speech embedding in events', false);
 }
 

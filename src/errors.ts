@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'model_checksum_mismatch'
   | 'model_failed'
   | 'worker_failed'
+  | 'device_unavailable'
+  | 'peer_lost'
   | 'closed'
   | 'internal';
 

@@ -8,7 +8,8 @@ import { AffectStreamError } from '../errors.js';
 import { DEFAULT_FUSION_OPTIONS } from '../fusion/window-fusion.js';
 import { DEFAULT_DECODE_OPTIONS, type DecodeOptions } from '../ingest/gst-source.js';
 import { DEFAULT_STREAM_ANALYSIS, type StreamAnalysisOptions } from '../pipeline/stream-analysis.js';
-import { InferencePool } from '../pipeline/worker-pool.js';
+import { DEFAULT_BATCHING, NO_BATCHING, type BatchingOptions, type EngineOptions } from '../pipeline/inference-engine.js';
+import { DEVICES } from '../pipeline/inference-protocol.js';
 
 export const DEFAULT_MANIFEST = fileURLToPath(new URL('../../../models/default/manifest.json', import.meta.url));
 
@@ -18,9 +19,17 @@ const settingsSchema = z.object({
   window: z.coerce.number().min(0.25).max(60).default(DEFAULT_STREAM_ANALYSIS.windowSeconds),
   realtime: z.boolean().default(false),
   models: z.string().default(DEFAULT_MANIFEST),
-  workers: z.coerce.number().int().min(1).max(64).default(InferencePool.defaultWorkerCount()),
-  threads: z.coerce.number().int().min(1).max(64).default(1),
+  /** Default: planned from the machine's cores (planPool). */
+  workers: z.coerce.number().int().min(1).max(64).optional(),
+  threads: z.coerce.number().int().min(1).max(64).optional(),
   features: z.boolean().default(false),
+  device: z.enum(DEVICES).default('cpu'),
+  deviceStrict: z.boolean().default(false),
+  batching: z.boolean().default(true),
+  /** Overrides every model's largest batch. */
+  batchSize: z.coerce.number().int().min(1).max(256).optional(),
+  /** Overrides every model's batch deadline, ms. */
+  batchDelay: z.coerce.number().min(0).max(1000).optional(),
 });
 
 export type AnalysisSettings = z.infer<typeof settingsSchema>;
@@ -32,6 +41,23 @@ export function parseAnalysisSettings(raw: Record<string, unknown>): AnalysisSet
     throw new AffectStreamError('invalid_argument', `invalid options: ${issues}`);
   }
   return parsed.data;
+}
+
+export function batchingOf(settings: AnalysisSettings): BatchingOptions {
+  const base = settings.batching ? DEFAULT_BATCHING : NO_BATCHING;
+  const override = (p: { maxBatch: number; maxDelayMs: number }) => ({ maxBatch: settings.batchSize ?? p.maxBatch, maxDelayMs: settings.batchDelay ?? p.maxDelayMs });
+  return { detect: override(base.detect), classify: override(base.classify), voice: override(base.voice) };
+}
+
+export function engineOptionsOf(settings: AnalysisSettings): EngineOptions {
+  return {
+    manifestPath: settings.models,
+    device: settings.device,
+    deviceStrict: settings.deviceStrict,
+    batching: batchingOf(settings),
+    ...(settings.workers !== undefined ? { workers: settings.workers } : {}),
+    ...(settings.threads !== undefined ? { intraOpThreads: settings.threads } : {}),
+  };
 }
 
 export function decodeOptionsOf(settings: AnalysisSettings): DecodeOptions {

@@ -7,10 +7,10 @@ import { AffectStreamError, toAffectStreamError } from '../errors.js';
 import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
 import { loadManifest } from '../models/manifest.js';
 import { analyzeUri } from '../pipeline/stream-analysis.js';
-import { InferencePool } from '../pipeline/worker-pool.js';
+import { InferenceEngine } from '../pipeline/inference-engine.js';
 import { NdjsonWriter } from '../sink/ndjson-writer.js';
 import type { StreamEvent } from '../sink/events.js';
-import { decodeOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { decodeOptionsOf, engineOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
 
 export interface AnalyzeCommand {
   readonly source: string;
@@ -25,12 +25,12 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
   const writer = command.out ? NdjsonWriter.toFile(command.out) : NdjsonWriter.toStdout();
   let failure: AffectStreamError | undefined;
   let failedWindows = 0;
-  let pool: InferencePool | undefined;
+  let engine: InferenceEngine | undefined;
   try {
     const uri = toSourceUri(command.source);
     const pack = loadManifest(command.settings.models);
-    pool = await InferencePool.create({ manifestPath: command.settings.models, workers: command.settings.workers, intraOpThreads: command.settings.threads });
-    const events$ = analyzeUri(uri, decodeOptionsOf(command.settings), pool, pack.manifest.models.vad, streamOptionsOf(command.settings, streamId));
+    engine = await InferenceEngine.create(engineOptionsOf(command.settings));
+    const events$ = analyzeUri(uri, decodeOptionsOf(command.settings), engine, pack.manifest.models.vad, streamOptionsOf(command.settings, streamId));
     let writes = Promise.resolve();
     await lastValueFrom(
       events$.pipe(
@@ -50,7 +50,7 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
     failure = toAffectStreamError(err);
     await writer.write({ type: 'error', stream: streamId, code: failure.code, message: failure.message });
   } finally {
-    await pool?.close();
+    await engine?.close();
     await writer.close();
   }
   if (failure) {

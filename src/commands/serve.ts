@@ -10,10 +10,10 @@ import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
 import { logger } from '../logger.js';
 import { loadManifest } from '../models/manifest.js';
 import { analyzeUri } from '../pipeline/stream-analysis.js';
-import { InferencePool } from '../pipeline/worker-pool.js';
+import { InferenceEngine } from '../pipeline/inference-engine.js';
 import { EventFeed } from '../sink/event-feed.js';
 import type { StreamEvent } from '../sink/events.js';
-import { decodeOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { decodeOptionsOf, engineOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
 
 export interface ServeCommand {
   readonly sources: readonly string[];
@@ -40,10 +40,10 @@ function streamIds(sources: readonly string[]): string[] {
 
 export async function startServer(command: ServeCommand): Promise<RunningServer> {
   const pack = loadManifest(command.settings.models);
-  const pool = await InferencePool.create({ manifestPath: command.settings.models, workers: command.settings.workers, intraOpThreads: command.settings.threads });
+  const engine = await InferenceEngine.create(engineOptionsOf(command.settings));
   const server: Server = createServer((request, response) => {
     if (request.method === 'GET' && request.url === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, pool: pool.stats(), clients: feed.clientCount }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, inference: engine.stats(), clients: feed.clientCount }));
       return;
     }
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found' }));
@@ -67,7 +67,7 @@ export async function startServer(command: ServeCommand): Promise<RunningServer>
     const source = command.sources[i]!;
     try {
       const uri = toSourceUri(source);
-      subscriptions.push(analyzeUri(uri, decodeOptionsOf(command.settings), pool, pack.manifest.models.vad, streamOptionsOf(command.settings, stream)).subscribe({ next: publish }));
+      subscriptions.push(analyzeUri(uri, decodeOptionsOf(command.settings), engine, pack.manifest.models.vad, streamOptionsOf(command.settings, stream)).subscribe({ next: publish }));
     } catch (err) {
       const e = toAffectStreamError(err);
       publish({ type: 'error', stream, code: e.code, message: e.message });
@@ -83,7 +83,7 @@ export async function startServer(command: ServeCommand): Promise<RunningServer>
         for (const s of subscriptions) s.unsubscribe();
         await feed.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await pool.close();
+        await engine.close();
       })()),
   };
 }

@@ -38,7 +38,7 @@ export interface WindowAnalysis {
   readonly voice: VoiceResult | null;
 }
 
-export type FusedWindow = Omit<AffectEvent, 'type' | 'stream' | 'seq' | 'latency_ms'>;
+export type FusedWindow = Omit<AffectEvent, 'type' | 'stream' | 'seq' | 'latency_ms' | 'dropped_frames'>;
 
 export function faceEvidence(face: FaceResult, options: FusionOptions): number {
   const height = face.box[3];

@@ -33,6 +33,8 @@ const EXPLANATION: Record<ErrorCode, string> = {
   model_checksum_mismatch: 'model checksum mismatch',
   model_failed: 'model failed',
   worker_failed: 'worker failed',
+  device_unavailable: 'execution provider unavailable',
+  peer_lost: 'WebRTC peer lost',
   closed: 'closed',
   internal: 'internal error',
 };

@@ -1,6 +1,6 @@
 /**
- * The face branch, run inside an inference worker: BlazeFace on each frame, then every face crop of
- * the batch through each expression model in one run, ensembled in ABAW class space.
+ * The face branch, run inside an inference worker, in two batched steps that the scheduler feeds
+ * separately: BlazeFace over a batch of frames, then the expression models over a batch of faces.
  */
 import { buildAnchors, decodeDetections, weightedNms, type Anchor } from './blazeface.js';
 import { letterboxRegion, sampleSquare, type RgbImage } from './image-ops.js';
@@ -8,6 +8,7 @@ import type { ExpressionModelSpec, FaceDetectorSpec, LoadedManifest } from './ma
 import { readVerifiedModel } from './manifest.js';
 import { createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
 import { ABAW_CLASSES, zeroProbs, type ExpressionProbs } from '../fusion/abaw.js';
+import { AffectStreamError } from '../errors.js';
 
 export interface FaceResult {
   /** [x, y, w, h], each 0..1 of the frame. */
@@ -26,7 +27,16 @@ export interface FrameInput extends RgbImage {
   readonly pts: number;
 }
 
-const MAX_EXPRESSION_BATCH = 8;
+export interface DetectedFace {
+  readonly box: [number, number, number, number];
+  readonly score: number;
+}
+
+export interface DetectedFrame {
+  readonly pts: number;
+  /** Each face with its input for every expression model of the pack, in manifest order. */
+  readonly faces: Array<DetectedFace & { readonly inputs: Float32Array[] }>;
+}
 
 interface ExpressionRunner {
   readonly spec: ExpressionModelSpec;
@@ -60,34 +70,39 @@ export class FaceAnalyzer {
     return new FaceAnalyzer(faceDetector, detector, runners);
   }
 
-  async analyze(frames: readonly FrameInput[]): Promise<FrameFaces[]> {
-    const detections: Array<Array<{ box: [number, number, number, number]; score: number; frame: number }>> = [];
-    for (let i = 0; i < frames.length; i++) detections.push(await this.#detect(frames[i]!, i));
-    const all = detections.flat();
-    // CPU inference gains nothing from batches past a few items, and big batches hold big activations.
-    const probs: ExpressionProbs[] = [];
-    for (let i = 0; i < all.length; i += MAX_EXPRESSION_BATCH) probs.push(...(await this.#classify(frames, all.slice(i, i + MAX_EXPRESSION_BATCH))));
-    let k = 0;
-    return frames.map((frame, i) => ({
-      pts: frame.pts,
-      faces: detections[i]!.map((d) => ({ box: d.box, score: d.score, probs: probs[k++]! })),
-    }));
-  }
-
-  async #detect(frame: FrameInput, frameIndex: number) {
+  /**
+   * Runs the detector once over all `frames` (one batch), and cuts each face's input for every
+   * expression model while the pixels are at hand, so the crops can be batched across streams next.
+   */
+  async detect(frames: readonly FrameInput[]): Promise<DetectedFrame[]> {
+    if (frames.length === 0) return [];
     const spec = this.#detectorSpec;
     const size = spec.inputSize;
-    const region = letterboxRegion(frame.width, frame.height);
+    const itemSize = size * size * 3;
+    const input = new Float32Array(itemSize * frames.length);
     const [lo, hi] = spec.range;
-    const input = new Float32Array(size * size * 3);
     // Pixels 0..255 map linearly onto the model's range [lo, hi].
     const std = 255 / (hi - lo);
-    sampleSquare(frame, region, size, { color: 'rgb', mean: [-lo * std], std: [std], layout: 'NHWC' }, input, 0);
-    const outputs = await runSession(this.#detector, spec.file, { [spec.input]: new ort.Tensor('float32', input, [1, size, size, 3]) });
-    const scores = concat(spec.outputs.scores.map((name) => floatOutput(outputs, name)));
-    const boxes = concat(spec.outputs.boxes.map((name) => floatOutput(outputs, name)));
+    const regions = frames.map((frame, i) => {
+      const region = letterboxRegion(frame.width, frame.height);
+      sampleSquare(frame, region, size, { color: 'rgb', mean: [-lo * std], std: [std], layout: 'NHWC' }, input, i * itemSize);
+      return region;
+    });
+    const outputs = await runSession(this.#detector, spec.file, { [spec.input]: new ort.Tensor('float32', input, [frames.length, size, size, 3]) });
+    const scoreParts = spec.outputs.scores.map((name) => floatOutput(outputs, name));
+    const boxParts = spec.outputs.boxes.map((name) => floatOutput(outputs, name));
+    return frames.map((frame, i) => {
+      const scores = concat(scoreParts.map((p) => itemOf(p, i, frames.length)));
+      const boxes = concat(boxParts.map((p) => itemOf(p, i, frames.length)));
+      const faces = this.#faces(frame, regions[i]!, scores, boxes);
+      return { pts: frame.pts, faces: faces.map((face) => ({ ...face, inputs: this.#expression.map((runner) => expressionInput(runner.spec, frame, face.box)) })) };
+    });
+  }
+
+  #faces(frame: FrameInput, region: { x: number; y: number; side: number }, scores: Float32Array, boxes: Float32Array): DetectedFace[] {
+    const spec = this.#detectorSpec;
     const boxStride = boxes.length / scores.length;
-    const found = weightedNms(decodeDetections(scores, boxes, boxStride, this.#anchors, size, spec.scoreThreshold), spec.iouThreshold);
+    const found = weightedNms(decodeDetections(scores, boxes, boxStride, this.#anchors, spec.inputSize, spec.scoreThreshold), spec.iouThreshold);
     const minSide = spec.minFaceFraction * region.side;
     return found
       .map((d) => {
@@ -102,24 +117,22 @@ export class FaceAnalyzer {
       .map((b) => ({
         box: [b.x0 / frame.width, b.y0 / frame.height, (b.x1 - b.x0) / frame.width, (b.y1 - b.y0) / frame.height] as [number, number, number, number],
         score: b.score,
-        frame: frameIndex,
       }));
   }
 
-  async #classify(frames: readonly FrameInput[], faces: ReadonlyArray<{ box: [number, number, number, number]; frame: number }>): Promise<ExpressionProbs[]> {
+  /** Classifies a batch of faces (from any frames of any streams): every expression model runs once, ensembled in ABAW class space. */
+  async classify(faces: ReadonlyArray<{ readonly inputs: readonly Float32Array[] }>): Promise<ExpressionProbs[]> {
+    if (faces.length === 0) return [];
     const sums = faces.map(() => new Float64Array(ABAW_CLASSES.length));
-    for (const runner of this.#expression) {
+    for (const [m, runner] of this.#expression.entries()) {
       const { spec } = runner;
       const channels = spec.color === 'gray' ? 1 : 3;
       const itemSize = spec.inputSize * spec.inputSize * channels;
       const input = new Float32Array(itemSize * faces.length);
       faces.forEach((face, i) => {
-        const frame = frames[face.frame]!;
-        const [x, y, w, h] = face.box;
-        const side = Math.max(w * frame.width, h * frame.height) * spec.cropScale;
-        const cx = (x + w / 2) * frame.width;
-        const cy = (y + h / 2) * frame.height;
-        sampleSquare(frame, { x: cx - side / 2, y: cy - side / 2, side }, spec.inputSize, spec, input, i * itemSize);
+        const crop = face.inputs[m];
+        if (!crop || crop.length !== itemSize) throw new AffectStreamError('model_failed', `expression model ${spec.name}: face input has ${crop?.length ?? 0} values, expected ${itemSize}`);
+        input.set(crop, i * itemSize);
       });
       const shape = spec.layout === 'NHWC' ? [faces.length, spec.inputSize, spec.inputSize, channels] : [faces.length, channels, spec.inputSize, spec.inputSize];
       const outputs = await runSession(runner.session, spec.file, { [spec.input]: new ort.Tensor('float32', input, shape) });
@@ -138,6 +151,24 @@ export class FaceAnalyzer {
       return probs;
     });
   }
+}
+
+/** The expression model's input for one face: a square crop around the box, resampled and normalised. */
+function expressionInput(spec: ExpressionModelSpec, frame: FrameInput, box: readonly [number, number, number, number]): Float32Array {
+  const channels = spec.color === 'gray' ? 1 : 3;
+  const input = new Float32Array(spec.inputSize * spec.inputSize * channels);
+  const [x, y, w, h] = box;
+  const side = Math.max(w * frame.width, h * frame.height) * spec.cropScale;
+  const cx = (x + w / 2) * frame.width;
+  const cy = (y + h / 2) * frame.height;
+  sampleSquare(frame, { x: cx - side / 2, y: cy - side / 2, side }, spec.inputSize, spec, input, 0);
+  return input;
+}
+
+/** Item `i` of a batched output whose first axis is the batch. */
+function itemOf(output: Float32Array, i: number, batch: number): Float32Array {
+  const per = output.length / batch;
+  return output.subarray(i * per, (i + 1) * per);
 }
 
 function concat(parts: Float32Array[]): Float32Array {

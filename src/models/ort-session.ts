@@ -6,14 +6,28 @@
 import ort from 'onnxruntime-node';
 import { AffectStreamError } from '../errors.js';
 
+export type ExecutionDevice = 'cpu' | 'cuda' | 'tensorrt';
+
 export interface SessionSettings {
   readonly intraOpThreads: number;
+  /** Default cpu. TensorRT takes the subgraphs it can and leaves the rest to CUDA, then to the CPU. */
+  readonly device?: ExecutionDevice;
 }
 
+const PROVIDERS: Record<ExecutionDevice, string[]> = {
+  cpu: ['cpu'],
+  cuda: ['cuda', 'cpu'],
+  tensorrt: ['tensorrt', 'cuda', 'cpu'],
+};
+
+// The native library logs a failed provider load on its own before throwing; the caller reports it once, clearly.
+ort.env.logLevel = 'fatal';
+
 export async function createSession(model: Uint8Array, name: string, settings: SessionSettings): Promise<ort.InferenceSession> {
+  const device = settings.device ?? 'cpu';
   try {
     return await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
+      executionProviders: PROVIDERS[device],
       intraOpNumThreads: settings.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -24,7 +38,11 @@ export async function createSession(model: Uint8Array, name: string, settings: S
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   } catch (err) {
-    throw new AffectStreamError('model_failed', `cannot load model ${name}: ${(err as Error).message}`, { cause: err });
+    const message = (err as Error).message;
+    if (device !== 'cpu' && /ExecutionProvider|shared library|backend/i.test(message)) {
+      throw new AffectStreamError('device_unavailable', `the ${device} execution provider cannot load (${message}); see "GPU" in the README for the provider files`, { cause: err });
+    }
+    throw new AffectStreamError('model_failed', `cannot load model ${name}: ${message}`, { cause: err });
   }
 }
 

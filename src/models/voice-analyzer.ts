@@ -36,6 +36,12 @@ export interface VoiceResult {
   readonly carry: VoiceCarry;
 }
 
+/** One stream's next window of audio, with the state its previous window left. */
+export interface VoiceRequest {
+  readonly audio: Float32Array;
+  readonly carry: VoiceCarry;
+}
+
 export function initialVoiceCarry(spec: VadSpec): VoiceCarry {
   const [a, b, c] = spec.stateShape;
   return {
@@ -71,66 +77,111 @@ export class VoiceAnalyzer {
     return 16000;
   }
 
-  async analyze(audio: Float32Array, carry: VoiceCarry): Promise<VoiceResult> {
-    const { frames, state, pending, context } = await this.#voiceFrames(audio, carry);
-    const { embeddings, count, melTail } = await this.#embeddings(audio, carry.melTail);
-    return { frames, embeddings, embeddingCount: count, carry: { vadState: state, pending, context, melTail } };
+  /**
+   * Analyses one window of audio for each of several streams in one go. The VAD steps through the
+   * streams' 32 ms frames in lockstep, one run per step for all of them (its recurrent state has a
+   * batch axis), and the speech-embedding patches of all streams go through one run.
+   */
+  async analyzeBatch(items: ReadonlyArray<VoiceRequest>): Promise<VoiceResult[]> {
+    if (items.length === 0) return [];
+    const vad = await this.#voiceFrames(items);
+    const embeddings = await this.#embeddings(items);
+    return items.map((_, i) => ({
+      frames: vad[i]!.frames,
+      embeddings: embeddings[i]!.embeddings,
+      embeddingCount: embeddings[i]!.count,
+      carry: { vadState: vad[i]!.state, pending: vad[i]!.pending, context: vad[i]!.context, melTail: embeddings[i]!.melTail },
+    }));
   }
 
-  async #voiceFrames(audio: Float32Array, carry: VoiceCarry) {
+  async #voiceFrames(items: ReadonlyArray<VoiceRequest>) {
     const spec = this.#vadSpec;
     const chunk = spec.chunkSamples;
-    const samples = joinAudio(carry.pending, audio);
-    const offset = -carry.pending.length;
-    const frames: VoiceFrame[] = [];
-    let state = carry.vadState;
-    let context = carry.context;
-    // One input buffer for every frame: each run finishes before the buffer is refilled.
-    const input = new Float32Array(spec.contextSamples + chunk);
-    let at = 0;
-    for (; at + chunk <= samples.length; at += chunk) {
-      input.set(context, 0);
-      input.set(samples.subarray(at, at + chunk), spec.contextSamples);
+    const width = spec.contextSamples + chunk;
+    const [layers, , units] = spec.stateShape;
+    const stateSize = layers * units;
+    const streams = items.map(({ audio, carry }) => {
+      const samples = joinAudio(carry.pending, audio);
+      return { samples, offset: -carry.pending.length, steps: Math.floor(samples.length / chunk), state: carry.vadState, context: carry.context, frames: [] as VoiceFrame[] };
+    });
+    const steps = Math.max(...streams.map((s) => s.steps));
+    for (let step = 0; step < steps; step++) {
+      const active = streams.filter((s) => step < s.steps);
+      const n = active.length;
+      const input = new Float32Array(n * width);
+      // Silero's state is [layers, batch, units]: stream k's slice of layer l sits at (l * n + k) * units.
+      const state = new Float32Array(layers * n * units);
+      active.forEach((s, k) => {
+        const at = step * chunk;
+        input.set(s.context, k * width);
+        input.set(s.samples.subarray(at, at + chunk), k * width + spec.contextSamples);
+        for (let l = 0; l < layers; l++) state.set(s.state.subarray(l * units, (l + 1) * units), (l * n + k) * units);
+      });
       const outputs = await runSession(this.#vad, spec.file, {
-        [spec.input]: new ort.Tensor('float32', input, [1, input.length]),
-        [spec.state]: new ort.Tensor('float32', state, spec.stateShape),
+        [spec.input]: new ort.Tensor('float32', input, [n, width]),
+        [spec.state]: new ort.Tensor('float32', state, [layers, n, units]),
         [spec.sampleRateInput]: this.#sampleRateTensor,
       });
-      state = Float32Array.from(floatOutput(outputs, spec.stateOutput));
-      context = samples.slice(at + chunk - spec.contextSamples, at + chunk);
-      frames.push({
-        t: (offset + at) / this.sampleRate,
-        speech: floatOutput(outputs, spec.output)[0] ?? 0,
-        energyDb: rmsDb(samples, at, chunk),
-        pitchHz: yinPitch(samples, at, chunk),
+      const speech = floatOutput(outputs, spec.output);
+      const nextState = floatOutput(outputs, spec.stateOutput);
+      active.forEach((s, k) => {
+        const at = step * chunk;
+        const own = new Float32Array(stateSize);
+        for (let l = 0; l < layers; l++) own.set(nextState.subarray((l * n + k) * units, (l * n + k + 1) * units), l * units);
+        s.state = own;
+        s.context = s.samples.slice(at + chunk - spec.contextSamples, at + chunk);
+        s.frames.push({
+          t: (s.offset + at) / this.sampleRate,
+          speech: speech[k] ?? 0,
+          energyDb: rmsDb(s.samples, at, chunk),
+          pitchHz: yinPitch(s.samples, at, chunk),
+        });
       });
     }
-    return { frames, state, pending: samples.slice(at), context };
+    return streams.map((s) => ({ frames: s.frames, state: s.state, context: s.context, pending: s.samples.slice(s.steps * chunk) }));
   }
 
-  async #embeddings(audio: Float32Array, melTail: Float32Array) {
+  async #embeddings(items: ReadonlyArray<VoiceRequest>) {
     const mel = this.#melSpec;
     const emb = this.#embeddingSpec;
-    const samples = joinAudio(melTail, audio);
-    const scaled = new Float32Array(samples.length);
-    for (let i = 0; i < samples.length; i++) scaled[i] = samples[i]! * mel.inputScale;
-    const melOut = await runSession(this.#mel, mel.file, { [mel.input]: new ort.Tensor('float32', scaled, [1, scaled.length]) });
-    const spectrogram = floatOutput(melOut, mel.output);
-    const frameCount = Math.floor(spectrogram.length / mel.bins);
-    const tailFrames = Math.floor(melTail.length / mel.hopSamples);
-    // Patches end at the newest frame and step back by the hop, keeping those that end in this window.
-    const starts: number[] = [];
-    for (let s = frameCount - emb.frames; s >= 0 && s + emb.frames > tailFrames; s -= emb.hopFrames) starts.unshift(s);
-    const keep = Math.round((emb.frames * mel.hopSamples) + mel.hopSamples * 3);
-    const nextTail = samples.slice(Math.max(0, samples.length - keep));
-    if (starts.length === 0) return { embeddings: new Float32Array(0), count: 0, melTail: nextTail };
     const patchSize = emb.frames * mel.bins;
-    const batch = new Float32Array(starts.length * patchSize);
-    starts.forEach((s, i) => {
-      for (let j = 0; j < patchSize; j++) batch[i * patchSize + j] = spectrogram[s * mel.bins + j]! * mel.embeddingInputScale + mel.embeddingInputOffset;
+    const perStream: Array<{ patches: Float32Array[]; melTail: Float32Array }> = [];
+    for (const { audio, carry } of items) {
+      const samples = joinAudio(carry.melTail, audio);
+      const scaled = new Float32Array(samples.length);
+      for (let i = 0; i < samples.length; i++) scaled[i] = samples[i]! * mel.inputScale;
+      // Streams' windows differ in length, so the front end runs per stream; it is the cheap part.
+      const melOut = await runSession(this.#mel, mel.file, { [mel.input]: new ort.Tensor('float32', scaled, [1, scaled.length]) });
+      const spectrogram = floatOutput(melOut, mel.output);
+      const frameCount = Math.floor(spectrogram.length / mel.bins);
+      const tailFrames = Math.floor(carry.melTail.length / mel.hopSamples);
+      // Patches end at the newest frame and step back by the hop, keeping those that end in this window.
+      const starts: number[] = [];
+      for (let s = frameCount - emb.frames; s >= 0 && s + emb.frames > tailFrames; s -= emb.hopFrames) starts.unshift(s);
+      const keep = Math.round(emb.frames * mel.hopSamples + mel.hopSamples * 3);
+      const patches = starts.map((s) => {
+        const patch = new Float32Array(patchSize);
+        for (let j = 0; j < patchSize; j++) patch[j] = spectrogram[s * mel.bins + j]! * mel.embeddingInputScale + mel.embeddingInputOffset;
+        return patch;
+      });
+      perStream.push({ patches, melTail: samples.slice(Math.max(0, samples.length - keep)) });
+    }
+    const total = perStream.reduce((n, s) => n + s.patches.length, 0);
+    let all: Float32Array = new Float32Array(0);
+    if (total > 0) {
+      const batch = new Float32Array(total * patchSize);
+      let k = 0;
+      for (const s of perStream) for (const patch of s.patches) batch.set(patch, k++ * patchSize);
+      const out = await runSession(this.#embedding, emb.file, { [emb.input]: new ort.Tensor('float32', batch, [total, emb.frames, mel.bins, 1]) });
+      all = floatOutput(out, emb.output);
+    }
+    let at = 0;
+    return perStream.map((s) => {
+      const count = s.patches.length;
+      const embeddings = all.slice(at * emb.dimensions, (at + count) * emb.dimensions);
+      at += count;
+      return { embeddings, count, melTail: s.melTail };
     });
-    const out = await runSession(this.#embedding, emb.file, { [emb.input]: new ort.Tensor('float32', batch, [starts.length, emb.frames, mel.bins, 1]) });
-    return { embeddings: Float32Array.from(floatOutput(out, emb.output)), count: starts.length, melTail: nextTail };
   }
 }
 

@@ -1,36 +1,70 @@
 /**
- * Face inference started frame by frame as frames arrive, not when their window closes: by the time
- * a window closes, most of its face work is done and only the last frame's remains on the latency path.
- * Results are looked up by frame when the window closes; a frame the windower drops (late) is simply
- * never looked up, and the WeakMap lets its result go.
+ * A stream's face work, started frame by frame as frames arrive, not when their window closes: by
+ * the time a window closes, most of its face work is done and only the last frame's remains on the
+ * latency path. When the shared engine falls behind, frames are dropped here, before they cost
+ * anything: while it is behind, each window still gets its first frame analysed; when its queue is
+ * full, nothing more is admitted, so memory stays bounded however far behind it falls. Audio is
+ * never dropped. Results are looked up by frame when the window closes; a frame the windower drops
+ * (late) is never looked up, and the WeakMap lets its result go.
  */
 import type { VideoFrame } from '../ingest/media-types.js';
 import type { FrameFaces } from '../models/face-analyzer.js';
-import type { InferencePool } from './worker-pool.js';
+import type { InferenceEngine } from './inference-engine.js';
+
+export interface WindowFaces {
+  readonly frames: FrameFaces[];
+  /** Frames of the window not analysed because inference was behind. */
+  readonly dropped: number;
+}
+
+const DROPPED = Symbol('dropped');
 
 export class FaceJobs {
-  readonly #pool: InferencePool;
-  readonly #jobs = new WeakMap<VideoFrame, Promise<FrameFaces[]>>();
+  readonly #engine: InferenceEngine;
+  readonly #windowSeconds: number;
+  readonly #jobs = new WeakMap<VideoFrame, Promise<FrameFaces> | typeof DROPPED>();
+  #lastAdmittedWindow = -1;
+  #droppedTotal = 0;
 
-  constructor(pool: InferencePool) {
-    this.#pool = pool;
+  readonly #dropWhenBehind: boolean;
+
+  /** `dropWhenBehind`: live sources shed frames; offline ones are paused upstream instead and lose nothing. */
+  constructor(engine: InferenceEngine, windowSeconds: number, dropWhenBehind: boolean) {
+    this.#engine = engine;
+    this.#windowSeconds = windowSeconds;
+    this.#dropWhenBehind = dropWhenBehind;
   }
 
-  /** Starts the frame's analysis; its pixels move to the worker (the frame keeps only its metadata). */
+  get droppedTotal(): number {
+    return this.#droppedTotal;
+  }
+
+  /** Starts the frame's analysis, or drops it when inference is behind; its pixels move to a worker. */
   submit(frame: VideoFrame): void {
-    const { rgb } = frame;
-    const job = this.#pool.run(
-      { type: 'faces', frames: [{ pts: frame.pts, width: frame.width, height: frame.height, buffer: rgb.buffer as ArrayBuffer, byteOffset: rgb.byteOffset, byteLength: rgb.byteLength }] },
-      [rgb.buffer as ArrayBuffer],
-    );
+    const window = Math.floor(frame.pts / this.#windowSeconds + 1e-9);
+    const load = this.#dropWhenBehind ? this.#engine.faceLoad() : 'ok';
+    const firstOfWindow = window > this.#lastAdmittedWindow;
+    if (load === 'full' || (load === 'behind' && !firstOfWindow)) {
+      this.#jobs.set(frame, DROPPED);
+      this.#droppedTotal += 1;
+      return;
+    }
+    this.#lastAdmittedWindow = Math.max(this.#lastAdmittedWindow, window);
+    const job = this.#engine.analyzeFrame(frame);
     // The failure is reported through resultsFor(); a frame nobody asks for must not crash the process.
     job.catch(() => undefined);
     this.#jobs.set(frame, job);
   }
 
-  /** The analysed frames of a window, in frame order. */
-  async resultsFor(frames: readonly VideoFrame[]): Promise<FrameFaces[]> {
-    const results = await Promise.all(frames.map((frame) => this.#jobs.get(frame) ?? Promise.reject(new Error(`frame at ${frame.pts} s was never submitted`))));
-    return results.flat();
+  /** The analysed frames of a window, in frame order, and how many were dropped. */
+  async resultsFor(frames: readonly VideoFrame[]): Promise<WindowFaces> {
+    let dropped = 0;
+    const jobs: Array<Promise<FrameFaces>> = [];
+    for (const frame of frames) {
+      const job = this.#jobs.get(frame);
+      if (job === DROPPED) dropped += 1;
+      else jobs.push(job ?? Promise.reject(new Error(`frame at ${frame.pts} s was never submitted`)));
+    }
+    return { frames: await Promise.all(jobs), dropped };
   }
 }

@@ -1,14 +1,23 @@
 /**
- * Messages between the main thread and the inference workers. Frames travel as transferred
- * ArrayBuffers (no copy); per-stream voice state travels with each request so any worker can serve it.
+ * Messages between the main thread and the inference workers. Each request is one batch of one
+ * model, built by that model's scheduler. Frames and face inputs travel as transferred ArrayBuffers
+ * (no copy); per-stream voice state travels with each request so any worker can serve any stream.
  */
-import type { FrameFaces } from '../models/face-analyzer.js';
-import type { VoiceCarry, VoiceResult } from '../models/voice-analyzer.js';
+import type { ExpressionProbs } from '../fusion/abaw.js';
+import type { DetectedFrame } from '../models/face-analyzer.js';
+import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
 import type { ErrorCode } from '../errors.js';
+
+/** Where ONNX Runtime runs the models. */
+export const DEVICES = ['cpu', 'cuda', 'tensorrt'] as const;
+export type Device = (typeof DEVICES)[number];
 
 export interface WorkerInit {
   readonly manifestPath: string;
   readonly intraOpThreads: number;
+  readonly device: Device;
+  /** Refuse to start when `device` cannot load, instead of falling back to the CPU. */
+  readonly deviceStrict: boolean;
 }
 
 export interface TransferredFrame {
@@ -20,14 +29,29 @@ export interface TransferredFrame {
   readonly byteLength: number;
 }
 
-export type InferenceRequest =
-  | { readonly type: 'faces'; readonly frames: TransferredFrame[] }
-  | { readonly type: 'voice'; readonly audio: Float32Array; readonly carry: VoiceCarry };
+export interface FaceInputs {
+  /** One input per expression model of the pack, in manifest order. */
+  readonly inputs: Float32Array[];
+}
 
-export type InferenceResult<R extends InferenceRequest> = R extends { type: 'faces' } ? FrameFaces[] : VoiceResult;
+export type InferenceRequest =
+  | { readonly type: 'detect'; readonly frames: TransferredFrame[] }
+  | { readonly type: 'classify'; readonly faces: FaceInputs[] }
+  | { readonly type: 'voice'; readonly items: VoiceRequest[] }
+  | { readonly type: 'cpu-time' };
+
+export type InferenceResult<R extends InferenceRequest> = R extends { type: 'detect' }
+  ? DetectedFrame[]
+  : R extends { type: 'classify' }
+    ? ExpressionProbs[]
+    : R extends { type: 'voice' }
+      ? VoiceResult[]
+      : number;
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly result: FrameFaces[] | VoiceResult; readonly busyMs: number }
+  | { readonly id: number; readonly ok: true; readonly result: unknown; readonly busyMs: number }
   | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-export type WorkerReady = { readonly ready: true } | { readonly ready: false; readonly code: ErrorCode; readonly message: string };
+export type WorkerReady =
+  | { readonly ready: true; readonly device: Device; readonly fallbackReason?: string }
+  | { readonly ready: false; readonly code: ErrorCode; readonly message: string };

@@ -10,13 +10,13 @@ import { fuseWindow, DEFAULT_FUSION_OPTIONS, type FusionOptions } from '../fusio
 import { FlowGate } from '../ingest/flow-gate.js';
 import { decodeUri, type DecodeOptions, type IngestItem } from '../ingest/gst-source.js';
 import { ANALYSIS_SAMPLE_RATE, type TrackLayout } from '../ingest/media-types.js';
-import type { FrameFaces } from '../models/face-analyzer.js';
 import { initialVoiceCarry, type VoiceCarry, type VoiceResult } from '../models/voice-analyzer.js';
 import type { StreamEvent } from '../sink/events.js';
-import { FaceJobs } from './face-jobs.js';
+import { logger } from '../logger.js';
+import { FaceJobs, type WindowFaces } from './face-jobs.js';
+import type { InferenceEngine } from './inference-engine.js';
 import { windowMedia, type SourceFailure } from './window-media.js';
 import type { MediaWindow } from './windower.js';
-import type { InferencePool } from './worker-pool.js';
 import type { VadSpec } from '../models/manifest.js';
 
 export interface StreamAnalysisOptions {
@@ -35,21 +35,24 @@ export const DEFAULT_STREAM_ANALYSIS: Readonly<Omit<StreamAnalysisOptions, 'stre
 
 interface AnalysedWindow {
   readonly window: MediaWindow;
-  readonly faceFrames: FrameFaces[];
+  readonly faces: WindowFaces;
   readonly voice: VoiceResult | null;
 }
 
+/** Drops are logged at most this often per stream, with the count since the last line. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
 /** Decodes `uri` and analyses it: the whole path for files and URIs. */
-export function analyzeUri(uri: string, decode: DecodeOptions, pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions): Observable<StreamEvent> {
+export function analyzeUri(uri: string, decode: DecodeOptions, engine: InferenceEngine, vad: VadSpec, options: StreamAnalysisOptions): Observable<StreamEvent> {
   return defer(() => {
     // Paced sources must not be held back; offline ones wait while inference catches up.
     const gate = decode.realtime ? undefined : new FlowGate();
-    return analyzeMedia(decodeUri(uri, decode, gate), pool, vad, options, gate);
+    return analyzeMedia(decodeUri(uri, decode, gate), engine, vad, options, gate);
   });
 }
 
 /** Analyses any source of ingest items; `gate`, when given, is closed while inference is behind. */
-export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): Observable<StreamEvent> {
+export function analyzeMedia(source: Observable<IngestItem>, engine: InferenceEngine, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): Observable<StreamEvent> {
   return new Observable<StreamEvent>((subscriber) => {
     const stream = options.streamId;
     let windows = 0;
@@ -66,17 +69,28 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
         failed = true;
         return { type: 'error', stream, code: result.error.code, message: result.error.message };
       }
-      const fused = fuseWindow({ start: result.window.start, end: result.window.end, faceFrames: result.faceFrames, voice: result.voice }, options.fusion);
+      const fused = fuseWindow({ start: result.window.start, end: result.window.end, faceFrames: result.faces.frames, voice: result.voice }, options.fusion);
       windows += 1;
-      return { type: 'affect', stream, seq: seq++, ...fused, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
+      reportDrops(result.faces.dropped);
+      return { type: 'affect', stream, seq: seq++, ...fused, dropped_frames: result.faces.dropped, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
     };
-    const faceJobs = new FaceJobs(pool);
+    let unreportedDrops = 0;
+    let lastDropLogMs = Number.NEGATIVE_INFINITY;
+    const reportDrops = (dropped: number) => {
+      unreportedDrops += dropped;
+      const now = performance.now();
+      if (unreportedDrops === 0 || now - lastDropLogMs < DROP_LOG_INTERVAL_MS) return;
+      logger.warn({ stream, dropped_frames: unreportedDrops, total: faceJobs.droppedTotal }, 'inference is behind real time: analysis frames dropped');
+      unreportedDrops = 0;
+      lastDropLogMs = now;
+    };
+    const faceJobs = new FaceJobs(engine, options.windowSeconds, gate === undefined);
     const events$ = source.pipe(
       tap((item) => {
         if (item.kind === 'video') faceJobs.submit(item);
       }),
       windowMedia({ windowSeconds: options.windowSeconds, sampleRate: ANALYSIS_SAMPLE_RATE, minTailSeconds: options.windowSeconds / 4 }, onLayout),
-      startInference(pool, faceJobs, vad, options, gate),
+      startInference(engine, faceJobs, vad, options, gate),
       concatMap((pending) => from(pending)),
       map(toEvent),
     );
@@ -98,7 +112,7 @@ export function analyzeMedia(source: Observable<IngestItem>, pool: InferencePool
  * frame) and hands on a promise of its result, so windows overlap in the pool while the next stage
  * keeps their order.
  */
-function startInference(pool: InferencePool, faceJobs: FaceJobs, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow | SourceFailure, Promise<AnalysedWindow | AffectStreamError | SourceFailure>> {
+function startInference(engine: InferenceEngine, faceJobs: FaceJobs, vad: VadSpec, options: StreamAnalysisOptions, gate?: FlowGate): OperatorFunction<MediaWindow | SourceFailure, Promise<AnalysedWindow | AffectStreamError | SourceFailure>> {
   return (windows) =>
     defer(() => {
       let carry: VoiceCarry = initialVoiceCarry(vad);
@@ -116,7 +130,7 @@ function startInference(pool: InferencePool, faceJobs: FaceJobs, vad: VadSpec, o
           const audio = window.audio;
           const voice: Promise<VoiceResult | null> = audio
             ? voiceChain.then(async () => {
-                const result = await pool.run({ type: 'voice', audio, carry });
+                const result = await engine.analyzeVoice({ audio, carry });
                 carry = result.carry;
                 return result;
               })
@@ -124,7 +138,7 @@ function startInference(pool: InferencePool, faceJobs: FaceJobs, vad: VadSpec, o
           // A failed voice request must not poison the chain for the following windows.
           voiceChain = voice.catch(() => undefined);
           return Promise.all([faces, voice]).then(
-            ([faceFrames, voiceResult]): AnalysedWindow => ({ window, faceFrames, voice: voiceResult }),
+            ([faces, voiceResult]): AnalysedWindow => ({ window, faces, voice: voiceResult }),
             (err: unknown) => toAffectStreamError(err, 'model_failed'),
           ).finally(() => track(-1));
         }),

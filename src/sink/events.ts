@@ -37,8 +37,11 @@ export interface AffectEvent {
   readonly weights: { readonly face: number; readonly voice: number };
   readonly faces: FaceSummary[];
   readonly voice: VoiceSummary | null;
-  /** Analysis frames in the window. */
+  /** Analysis frames in the window that were analysed. */
   readonly frames: number;
+  /** Analysis frames of the window left out because inference was behind real time. */
+  readonly dropped_frames: number;
+  /** From the arrival of the window's last media to this event, ms. */
   readonly latency_ms: number;
 }
 

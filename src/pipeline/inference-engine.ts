@@ -1,0 +1,126 @@
+/**
+ * The inference engine every stream shares: one worker pool and one batch scheduler per model
+ * (face detector, expression models, voice models). A frame goes to the detector's queue; each face
+ * found goes on to the expression queue; a window's audio goes to the voice queue. Each queue batches
+ * requests from all streams, so the cost of a model call is paid once per batch.
+ */
+import type { ExpressionProbs } from '../fusion/abaw.js';
+import type { VideoFrame } from '../ingest/media-types.js';
+import type { DetectedFrame, FrameFaces } from '../models/face-analyzer.js';
+import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
+import { BatchScheduler, type BatchPolicy, type BatchStats } from './batch-scheduler.js';
+import type { FaceInputs, TransferredFrame } from './inference-protocol.js';
+import { InferencePool, type PoolOptions, type PoolStats } from './worker-pool.js';
+
+export interface BatchingOptions {
+  readonly detect: BatchPolicy;
+  readonly classify: BatchPolicy;
+  readonly voice: BatchPolicy;
+}
+
+/**
+ * Defaults from bench/model-batching.ts on a 2-core CPU: the convolutional models cost the same per
+ * item at any batch size there, so their batches are kept small and their deadlines short (a batch
+ * saves messages and calls, not arithmetic); the VAD runs 3× cheaper per stream at batch 8 than at 1,
+ * so voice waits longer to gather windows of several streams.
+ */
+export const DEFAULT_BATCHING: BatchingOptions = Object.freeze({
+  detect: { maxBatch: 8, maxDelayMs: 10 },
+  classify: { maxBatch: 16, maxDelayMs: 5 },
+  voice: { maxBatch: 16, maxDelayMs: 40 },
+});
+
+/** Every request alone, at once: the baseline that batching is measured against. */
+export const NO_BATCHING: BatchingOptions = Object.freeze({
+  detect: { maxBatch: 1, maxDelayMs: 0 },
+  classify: { maxBatch: 1, maxDelayMs: 0 },
+  voice: { maxBatch: 1, maxDelayMs: 0 },
+});
+
+export interface OverloadOptions {
+  /** Inference counts as behind when the oldest frame waiting for the detector has waited this long, ms. */
+  readonly maxFrameLagMs: number;
+  /** Frames waiting for the detector, beyond which every new frame is dropped (bounds memory). */
+  readonly maxQueuedFrames: number;
+}
+
+export const DEFAULT_OVERLOAD: OverloadOptions = Object.freeze({ maxFrameLagMs: 100, maxQueuedFrames: 64 });
+
+export interface EngineOptions extends PoolOptions {
+  readonly batching?: BatchingOptions;
+  readonly overload?: OverloadOptions;
+}
+
+export interface EngineStats {
+  readonly pool: PoolStats;
+  readonly device: string;
+  readonly schedulers: BatchStats[];
+}
+
+/** How far behind the face path is, for admission decisions. */
+export type FaceLoad = 'ok' | 'behind' | 'full';
+
+export class InferenceEngine {
+  readonly #pool: InferencePool;
+  readonly #overload: OverloadOptions;
+  readonly #detect: BatchScheduler<VideoFrame, DetectedFrame>;
+  readonly #classify: BatchScheduler<FaceInputs, ExpressionProbs>;
+  readonly #voice: BatchScheduler<VoiceRequest, VoiceResult>;
+
+  private constructor(pool: InferencePool, batching: BatchingOptions, overload: OverloadOptions) {
+    this.#pool = pool;
+    this.#overload = overload;
+    const lanes = pool.size;
+    this.#detect = new BatchScheduler({ name: 'detect', ...batching.detect, maxInFlight: lanes }, (frames) => {
+      const transferred = frames.map(toTransferredFrame);
+      // Frames are moved to the worker, not copied; the frame objects keep only their metadata.
+      return pool.run({ type: 'detect', frames: transferred }, [...new Set(transferred.map((f) => f.buffer))]);
+    });
+    this.#classify = new BatchScheduler({ name: 'classify', ...batching.classify, maxInFlight: lanes }, (faces) =>
+      pool.run({ type: 'classify', faces }, [...new Set(faces.flatMap((f) => f.inputs.map((input) => input.buffer as ArrayBuffer)))]),
+    );
+    this.#voice = new BatchScheduler({ name: 'voice', ...batching.voice, maxInFlight: lanes }, (items) => pool.run({ type: 'voice', items }));
+  }
+
+  static async create(options: EngineOptions): Promise<InferenceEngine> {
+    const pool = await InferencePool.create(options);
+    return new InferenceEngine(pool, options.batching ?? DEFAULT_BATCHING, options.overload ?? DEFAULT_OVERLOAD);
+  }
+
+  get pool(): InferencePool {
+    return this.#pool;
+  }
+
+  /** Faces of one frame with their expression distributions: detector batch, then expression batch. */
+  async analyzeFrame(frame: VideoFrame): Promise<FrameFaces> {
+    const detected = await this.#detect.submit(frame);
+    const probs = await Promise.all(detected.faces.map((face) => this.#classify.submit({ inputs: face.inputs })));
+    return { pts: detected.pts, faces: detected.faces.map((face, i) => ({ box: face.box, score: face.score, probs: probs[i]! })) };
+  }
+
+  analyzeVoice(request: VoiceRequest): Promise<VoiceResult> {
+    return this.#voice.submit(request);
+  }
+
+  /** Whether the detector's queue is keeping up; the streams drop analysis frames while it is not. */
+  faceLoad(): FaceLoad {
+    if (this.#detect.queued >= this.#overload.maxQueuedFrames) return 'full';
+    return this.#detect.oldestWaitMs() > this.#overload.maxFrameLagMs ? 'behind' : 'ok';
+  }
+
+  stats(): EngineStats {
+    return { pool: this.#pool.stats(), device: this.#pool.device, schedulers: [this.#detect.stats(), this.#classify.stats(), this.#voice.stats()] };
+  }
+
+  async close(): Promise<void> {
+    this.#detect.close();
+    this.#classify.close();
+    this.#voice.close();
+    await this.#pool.close();
+  }
+}
+
+function toTransferredFrame(frame: VideoFrame): TransferredFrame {
+  const { rgb } = frame;
+  return { pts: frame.pts, width: frame.width, height: frame.height, buffer: rgb.buffer as ArrayBuffer, byteOffset: rgb.byteOffset, byteLength: rgb.byteLength };
+}
