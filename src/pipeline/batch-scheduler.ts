@@ -2,7 +2,8 @@
  * One queue per model, shared by every stream: a batch goes when it is full or when its oldest request
  * has waited its deadline (the rule of DeepStream's nvstreammux), and never while `maxInFlight` batches
  * of this model are already running, so under load requests pile up into bigger batches instead of
- * more calls. Each request gets its own result back; a batch that fails rejects only its own requests.
+ * more calls. Each request gets its own result back. A runner may fail a whole batch (all its
+ * requests are rejected, nothing outside it) or single items of it, by returning an Error in their place.
  */
 import { AffectStreamError } from '../errors.js';
 
@@ -19,8 +20,8 @@ export interface BatchSchedulerOptions extends BatchPolicy {
   readonly maxInFlight: number;
 }
 
-/** Runs one batch; returns one result per item, in item order. */
-export type BatchRunner<I, O> = (items: I[]) => Promise<O[]>;
+/** Runs one batch; returns one result per item, in item order, or an Error for an item that failed alone. */
+export type BatchRunner<I, O> = (items: I[]) => Promise<Array<O | Error>>;
 
 export interface BatchStats {
   readonly name: string;
@@ -137,7 +138,7 @@ export class BatchScheduler<I, O> {
     this.#batches += 1;
     this.#items += batch.length;
     for (const q of batch) this.#queueWaitMs += now - q.enqueuedAt;
-    let running: Promise<O[]>;
+    let running: Promise<Array<O | Error>>;
     try {
       running = this.#run(batch.map((q) => q.item));
     } catch (err) {
@@ -146,7 +147,11 @@ export class BatchScheduler<I, O> {
     running
       .then((results) => {
         if (results.length !== batch.length) throw new AffectStreamError('model_failed', `${this.#options.name}: a batch of ${batch.length} returned ${results.length} results`);
-        batch.forEach((q, i) => q.resolve(results[i]!));
+        batch.forEach((q, i) => {
+          const result = results[i]!;
+          if (result instanceof Error) q.reject(result);
+          else q.resolve(result);
+        });
       })
       .catch((err: unknown) => {
         this.#failedBatches += 1;

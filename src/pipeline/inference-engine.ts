@@ -9,7 +9,8 @@ import type { VideoFrame } from '../ingest/media-types.js';
 import type { DetectedFrame, FrameFaces } from '../models/face-analyzer.js';
 import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
 import { BatchScheduler, type BatchPolicy, type BatchStats } from './batch-scheduler.js';
-import type { FaceInputs, TransferredFrame } from './inference-protocol.js';
+import type { FaceInputs, ItemOutcome, TransferredFrame } from './inference-protocol.js';
+import { AffectStreamError } from '../errors.js';
 import { InferencePool, type PoolOptions, type PoolStats } from './worker-pool.js';
 
 export interface BatchingOptions {
@@ -71,15 +72,15 @@ export class InferenceEngine {
     this.#pool = pool;
     this.#overload = overload;
     const lanes = pool.size;
-    this.#detect = new BatchScheduler({ name: 'detect', ...batching.detect, maxInFlight: lanes }, (frames) => {
+    this.#detect = new BatchScheduler<VideoFrame, DetectedFrame>({ name: 'detect', ...batching.detect, maxInFlight: lanes }, (frames) => {
       const transferred = frames.map(toTransferredFrame);
       // Frames are moved to the worker, not copied; the frame objects keep only their metadata.
-      return pool.run({ type: 'detect', frames: transferred }, [...new Set(transferred.map((f) => f.buffer))]);
+      return pool.run({ type: 'detect', frames: transferred }, [...new Set(transferred.map((f) => f.buffer))]).then(unwrapOutcomes);
     });
-    this.#classify = new BatchScheduler({ name: 'classify', ...batching.classify, maxInFlight: lanes }, (faces) =>
-      pool.run({ type: 'classify', faces }, [...new Set(faces.flatMap((f) => f.inputs.map((input) => input.buffer as ArrayBuffer)))]),
+    this.#classify = new BatchScheduler<FaceInputs, ExpressionProbs>({ name: 'classify', ...batching.classify, maxInFlight: lanes }, (faces) =>
+      pool.run({ type: 'classify', faces }, [...new Set(faces.flatMap((f) => f.inputs.map((input) => input.buffer as ArrayBuffer)))]).then(unwrapOutcomes),
     );
-    this.#voice = new BatchScheduler({ name: 'voice', ...batching.voice, maxInFlight: lanes }, (items) => pool.run({ type: 'voice', items }));
+    this.#voice = new BatchScheduler<VoiceRequest, VoiceResult>({ name: 'voice', ...batching.voice, maxInFlight: lanes }, (items) => pool.run({ type: 'voice', items }).then(unwrapOutcomes));
   }
 
   static async create(options: EngineOptions): Promise<InferenceEngine> {
@@ -118,6 +119,10 @@ export class InferenceEngine {
     this.#voice.close();
     await this.#pool.close();
   }
+}
+
+function unwrapOutcomes<T>(outcomes: ItemOutcome<T>[]): Array<T | AffectStreamError> {
+  return outcomes.map((o) => (o.ok ? o.value : new AffectStreamError(o.code, o.message)));
 }
 
 function toTransferredFrame(frame: VideoFrame): TransferredFrame {

@@ -40,12 +40,15 @@ export type InferenceRequest =
   | { readonly type: 'voice'; readonly items: VoiceRequest[] }
   | { readonly type: 'cpu-time' };
 
+/** What became of one item of a batch: a batch that fails is rerun item by item in the worker, so one bad item fails alone. */
+export type ItemOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
 export type InferenceResult<R extends InferenceRequest> = R extends { type: 'detect' }
-  ? DetectedFrame[]
+  ? ItemOutcome<DetectedFrame>[]
   : R extends { type: 'classify' }
-    ? ExpressionProbs[]
+    ? ItemOutcome<ExpressionProbs>[]
     : R extends { type: 'voice' }
-      ? VoiceResult[]
+      ? ItemOutcome<VoiceResult>[]
       : number;
 
 export type WorkerReply =

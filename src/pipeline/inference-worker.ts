@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
-import { FaceAnalyzer, type DetectedFrame } from '../models/face-analyzer.js';
+import { FaceAnalyzer, type DetectedFrame, type FrameInput } from '../models/face-analyzer.js';
 import { loadManifest, type LoadedManifest } from '../models/manifest.js';
 import type { SessionSettings } from '../models/ort-session.js';
 import { VoiceAnalyzer } from '../models/voice-analyzer.js';
-import type { Device, InferenceRequest, WorkerInit, WorkerReply, WorkerReady } from './inference-protocol.js';
+import type { Device, InferenceRequest, ItemOutcome, TransferredFrame, WorkerInit, WorkerReply, WorkerReady } from './inference-protocol.js';
 
 interface Models {
   readonly face: FaceAnalyzer;
@@ -42,8 +42,38 @@ function threadCpuMs(): number {
   }
 }
 
-function transferablesOf(frames: DetectedFrame[]): ArrayBuffer[] {
-  return frames.flatMap((f) => f.faces.flatMap((face) => face.inputs.map((input) => input.buffer as ArrayBuffer)));
+function transferablesOf(outcomes: ItemOutcome<DetectedFrame>[]): ArrayBuffer[] {
+  return outcomes.flatMap((o) => (o.ok ? o.value.faces.flatMap((face) => face.inputs.map((input) => input.buffer as ArrayBuffer)) : []));
+}
+
+/**
+ * Runs a batch; if it fails, runs its items one by one, so that one bad item (a corrupt frame of one
+ * stream) fails alone instead of failing the other streams' items that shared its batch.
+ */
+async function runIsolated<I, O>(items: readonly I[], run: (items: readonly I[]) => Promise<O[]>): Promise<ItemOutcome<O>[]> {
+  const failed = (err: unknown): ItemOutcome<O> => {
+    const e = toAffectStreamError(err, 'model_failed');
+    return { ok: false, code: e.code, message: e.message };
+  };
+  try {
+    return (await run(items)).map((value) => ({ ok: true, value }));
+  } catch (err) {
+    if (items.length === 1) return [failed(err)];
+  }
+  const outcomes: ItemOutcome<O>[] = [];
+  for (const item of items) {
+    try {
+      outcomes.push({ ok: true, value: (await run([item]))[0]! });
+    } catch (err) {
+      outcomes.push(failed(err));
+    }
+  }
+  return outcomes;
+}
+
+function frameInput(f: TransferredFrame): FrameInput {
+  if (f.byteLength !== f.width * f.height * 3) throw new AffectStreamError('model_failed', `frame at ${f.pts} s has ${f.byteLength} bytes of pixels, expected ${f.width}×${f.height}×3`);
+  return { pts: f.pts, width: f.width, height: f.height, rgb: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) };
 }
 
 async function main(): Promise<void> {
@@ -71,16 +101,16 @@ async function main(): Promise<void> {
         let transfer: ArrayBuffer[] = [];
         switch (request.type) {
           case 'detect': {
-            const frames = await models.face.detect(request.frames.map((f) => ({ pts: f.pts, width: f.width, height: f.height, rgb: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) })));
-            transfer = transferablesOf(frames);
-            result = frames;
+            const outcomes = await runIsolated(request.frames, (frames) => models.face.detect(frames.map(frameInput)));
+            transfer = transferablesOf(outcomes);
+            result = outcomes;
             break;
           }
           case 'classify':
-            result = await models.face.classify(request.faces);
+            result = await runIsolated(request.faces, (faces) => models.face.classify(faces));
             break;
           case 'voice':
-            result = await models.voice.analyzeBatch(request.items);
+            result = await runIsolated(request.items, (items) => models.voice.analyzeBatch(items));
             break;
           case 'cpu-time':
             result = threadCpuMs();

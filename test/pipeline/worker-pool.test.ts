@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AffectStreamError } from '../../src/errors.js';
@@ -7,7 +7,9 @@ import { DEFAULT_MANIFEST } from '../../src/commands/analysis-settings.js';
 import { initialVoiceCarry } from '../../src/models/voice-analyzer.js';
 import { loadManifest } from '../../src/models/manifest.js';
 import { InferencePool, planPool } from '../../src/pipeline/worker-pool.js';
-import { tempDir } from '../helpers/media.js';
+import { ROOT, tempDir } from '../helpers/media.js';
+
+const CUDA_PROVIDER = join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so');
 
 describe('InferencePool', () => {
   let dir: string;
@@ -21,7 +23,10 @@ describe('InferencePool', () => {
     const vad = loadManifest(DEFAULT_MANIFEST).manifest.models.vad;
     // A second of a 200 Hz tone at speech level: no faces needed to exercise both workers.
     const audio = Float32Array.from({ length: 16000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 200 * i) / 16000));
-    const results = (await Promise.all(Array.from({ length: 6 }, () => pool.run({ type: 'voice', items: [{ audio, carry: initialVoiceCarry(vad) }] })))).flat();
+    const results = (await Promise.all(Array.from({ length: 6 }, () => pool.run({ type: 'voice', items: [{ audio, carry: initialVoiceCarry(vad) }] })))).flat().map((o) => {
+      assert.ok(o.ok);
+      return o.value;
+    });
     for (const r of results) {
       assert.equal(r.frames.length, 31);
       assert.equal(r.carry.pending.length, 16000 - 31 * 512);
@@ -41,6 +46,14 @@ describe('InferencePool', () => {
     }
     assert.deepEqual(planPool(2, 'cpu'), { workers: 1, intraOpThreads: 1 });
     assert.deepEqual(planPool(16, 'cpu'), { workers: 8, intraOpThreads: 1 });
+  });
+
+  it('falls back to the CPU when the CUDA provider cannot load, or refuses with deviceStrict', async (t) => {
+    if (existsSync(CUDA_PROVIDER)) return t.skip('this machine has the CUDA provider files');
+    const pool = await InferencePool.create({ manifestPath: DEFAULT_MANIFEST, workers: 1, device: 'cuda' });
+    assert.equal(pool.device, 'cpu');
+    await pool.close();
+    await assert.rejects(InferencePool.create({ manifestPath: DEFAULT_MANIFEST, workers: 1, device: 'cuda', deviceStrict: true }), (e: unknown) => e instanceof AffectStreamError && e.code === 'device_unavailable' && /cuda/.test(e.message));
   });
 
   it('refuses to start on a model whose checksum does not match', async () => {
