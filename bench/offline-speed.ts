@@ -5,19 +5,15 @@
  *
  *   node dist/bench/offline-speed.js [--faces 1|3] [--runs 3] [--workers N]
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lastValueFrom } from 'rxjs';
+import { CACHE, RESULTS, makeTalkingClip } from './clips.js';
 
-const execFileAsync = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PHOTOS = join(ROOT, 'models', 'vendor', '@vladmandic', 'face-api@1.7.15', 'demo');
-const CACHE = join(ROOT, 'bench', '.cache');
-const RESULTS = join(ROOT, 'bench', 'results');
 const SECONDS = 60;
 
 interface RunFigures {
@@ -27,24 +23,7 @@ interface RunFigures {
   events?: number;
 }
 
-/** Webcam-like 720p30 at ≈2 Mb/s: a real photo, slowly zooming, with sensor-like noise, and speech. */
-async function makeClip(faces: 1 | 3): Promise<string> {
-  mkdirSync(CACHE, { recursive: true });
-  const path = join(CACHE, `talking-${faces}face-720p30-${SECONDS}s.mp4`);
-  if (existsSync(path)) return path;
-  const speech = join(CACHE, 'speech.wav');
-  const sentence = 'Hello everyone, I am really happy to see you all today. This is a wonderful day, and we have a lot to talk about. ';
-  await execFileAsync('espeak-ng', ['-v', 'en', '-s', '150', '-w', speech, sentence.repeat(6)]);
-  // One face: the smiling woman on the right of sample3; three: the whole group.
-  const crop = faces === 1 ? 'crop=720:405:1200:180' : 'crop=1440:810:480:0';
-  await execFileAsync('ffmpeg', [
-    '-v', 'error', '-y', '-loop', '1', '-framerate', '30', '-t', String(SECONDS), '-i', join(PHOTOS, 'sample3.jpg'), '-i', speech,
-    '-filter_complex', `[0]${crop},scale=1280:720,zoompan=z='1+0.1*sin(on/90)':d=1:s=1280x720:fps=30,noise=alls=6:allf=t,format=yuv420p[v];[1]apad,atrim=0:${SECONDS}[a]`,
-    '-map', '[v]', '-map', '[a]', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-maxrate', '2.5M', '-bufsize', '4M',
-    '-c:a', 'aac', '-b:a', '96k', '-t', String(SECONDS), path,
-  ], { maxBuffer: 16 * 1024 * 1024 });
-  return path;
-}
+const makeClip = (faces: 1 | 3) => makeTalkingClip(faces, SECONDS);
 
 /** Child-process mode: do one measured run and print its figures as JSON. */
 async function measureInProcess(mode: 'decode' | 'analyze', clip: string, workers: string | undefined): Promise<void> {

@@ -8,6 +8,7 @@ import { logger } from './logger.js';
 import { parseAnalysisSettings, DEFAULT_MANIFEST } from './commands/analysis-settings.js';
 import { runAnalyze } from './commands/analyze.js';
 import { startServer } from './commands/serve.js';
+import { parseWebRtcSettings } from './commands/source-analysis.js';
 import { DEVICES } from './pipeline/inference-protocol.js';
 
 function withAnalysisOptions(command: Command): Command {
@@ -42,8 +43,9 @@ withAnalysisOptions(
   program
     .command('analyze')
     .description('analyse a file or URI and print one NDJSON event per window')
-    .argument('<source>', 'file path or URI (file://, http(s)://, rtsp://, …)')
+    .argument('<source>', 'file path or URI (file://, http(s)://, rtsp://, …), or whep+http(s)://… to pull a call from a WHEP endpoint')
     .option('--out <file>', 'write events to a file instead of stdout')
+    .addOption(new Option('--whep-token <token>', 'bearer token for a WHEP source').env('AFFECTSTREAM_WHEP_TOKEN'))
     .option('--stream <id>', 'stream id in events (default: the file name)'),
 ).action(async (source: string, options: Record<string, unknown>) => {
   try {
@@ -52,6 +54,7 @@ withAnalysisOptions(
       ...(typeof options.out === 'string' ? { out: options.out } : {}),
       ...(typeof options.stream === 'string' ? { stream: options.stream } : {}),
       settings: parseAnalysisSettings(options),
+      whepToken: parseWebRtcSettings({ whepToken: options.whepToken }).whepToken,
     });
   } catch (err) {
     const e = toAffectStreamError(err);
@@ -68,12 +71,16 @@ withAnalysisOptions(
     .description('serve the events of the given sources over a WebSocket feed at /v1/events')
     .option('--source <uri>', 'a source to analyse (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', '8080'),
+    .option('--port <port>', 'port to listen on (0: any free port)', '8080')
+    .option('--whep <url>', 'a WHEP endpoint to pull a call from (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .addOption(new Option('--whep-token <token>', 'bearer token for the --whep endpoints').env('AFFECTSTREAM_WHEP_TOKEN'))
+    .addOption(new Option('--whip-token <token>', 'require this bearer token from WHIP publishers (POST/PATCH/DELETE /whip/<stream>)').env('AFFECTSTREAM_WHIP_TOKEN')),
 ).action(async (options: Record<string, unknown>) => {
   try {
     const port = Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`--port must be 0..65535, got ${String(options.port)}`);
-    const running = await startServer({ sources: options.source as string[], host: String(options.host), port, settings: parseAnalysisSettings(options) });
+    const webrtc = parseWebRtcSettings({ whipToken: options.whipToken, whepToken: options.whepToken, whep: options.whep });
+    const running = await startServer({ sources: options.source as string[], host: String(options.host), port, settings: parseAnalysisSettings(options), webrtc });
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       void running.close().finally(() => process.exit(0));

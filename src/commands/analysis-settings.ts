@@ -8,8 +8,8 @@ import { AffectStreamError } from '../errors.js';
 import { DEFAULT_FUSION_OPTIONS } from '../fusion/window-fusion.js';
 import { DEFAULT_DECODE_OPTIONS, type DecodeOptions } from '../ingest/gst-source.js';
 import { DEFAULT_STREAM_ANALYSIS, type StreamAnalysisOptions } from '../pipeline/stream-analysis.js';
-import { DEFAULT_BATCHING, NO_BATCHING, type BatchingOptions, type EngineOptions } from '../pipeline/inference-engine.js';
-import { DEVICES } from '../pipeline/inference-protocol.js';
+import { defaultBatching, NO_BATCHING, type BatchingOptions, type EngineOptions } from '../pipeline/inference-engine.js';
+import { DEVICES, type Device } from '../pipeline/inference-protocol.js';
 
 export const DEFAULT_MANIFEST = fileURLToPath(new URL('../../../models/default/manifest.json', import.meta.url));
 
@@ -43,10 +43,13 @@ export function parseAnalysisSettings(raw: Record<string, unknown>): AnalysisSet
   return parsed.data;
 }
 
-export function batchingOf(settings: AnalysisSettings): BatchingOptions {
-  const base = settings.batching ? DEFAULT_BATCHING : NO_BATCHING;
-  const override = (p: { maxBatch: number; maxDelayMs: number }) => ({ maxBatch: settings.batchSize ?? p.maxBatch, maxDelayMs: settings.batchDelay ?? p.maxDelayMs });
-  return { detect: override(base.detect), classify: override(base.classify), voice: override(base.voice) };
+/** The batching for the device the models end up on (a GPU that cannot load falls back to the CPU defaults). */
+export function batchingOf(settings: AnalysisSettings): (device: Device) => BatchingOptions {
+  return (device) => {
+    const base = settings.batching ? defaultBatching(device) : NO_BATCHING;
+    const override = (p: { maxBatch: number; maxDelayMs: number }) => ({ maxBatch: settings.batchSize ?? p.maxBatch, maxDelayMs: settings.batchDelay ?? p.maxDelayMs });
+    return { detect: override(base.detect), classify: override(base.classify), voice: override(base.voice) };
+  };
 }
 
 export function engineOptionsOf(settings: AnalysisSettings): EngineOptions {

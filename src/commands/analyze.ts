@@ -6,17 +6,19 @@ import { lastValueFrom, tap } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
 import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
 import { loadManifest } from '../models/manifest.js';
-import { analyzeUri } from '../pipeline/stream-analysis.js';
 import { InferenceEngine } from '../pipeline/inference-engine.js';
 import { NdjsonWriter } from '../sink/ndjson-writer.js';
 import type { StreamEvent } from '../sink/events.js';
-import { decodeOptionsOf, engineOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { engineOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { analyzeSource } from './source-analysis.js';
 
 export interface AnalyzeCommand {
   readonly source: string;
   readonly out?: string;
   readonly stream?: string;
   readonly settings: AnalysisSettings;
+  /** Bearer token for a `whep+http(s)://` source. */
+  readonly whepToken?: string;
 }
 
 /** Returns the process exit code. */
@@ -27,10 +29,11 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
   let failedWindows = 0;
   let engine: InferenceEngine | undefined;
   try {
-    const uri = toSourceUri(command.source);
+    // Fails early, before models load, for a local file that is not there.
+    toSourceUri(command.source);
     const pack = loadManifest(command.settings.models);
     engine = await InferenceEngine.create(engineOptionsOf(command.settings));
-    const events$ = analyzeUri(uri, decodeOptionsOf(command.settings), engine, pack.manifest.models.vad, streamOptionsOf(command.settings, streamId));
+    const events$ = analyzeSource(command.source, streamId, command.settings, engine, pack.manifest.models.vad, command.whepToken);
     let writes = Promise.resolve();
     await lastValueFrom(
       events$.pipe(

@@ -1,25 +1,31 @@
 /**
  * `affectstream serve`: an HTTP server whose WebSocket feed (/v1/events) carries the events of every
- * source it was started with. A source that fails sends its error event and ends; the others go on.
+ * source it was started with and of every WebRTC session published to it over WHIP (/whip/<stream>,
+ * see src/ingest/webrtc/whip-endpoint.ts). A source that fails sends its error event and ends; the
+ * others go on.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { toAffectStreamError } from '../errors.js';
-import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
+import { defaultStreamId } from '../ingest/source-uri.js';
+import { WhipEndpoint } from '../ingest/webrtc/whip-endpoint.js';
 import { logger } from '../logger.js';
 import { loadManifest } from '../models/manifest.js';
-import { analyzeUri } from '../pipeline/stream-analysis.js';
+import { analyzeMedia } from '../pipeline/stream-analysis.js';
 import { InferenceEngine } from '../pipeline/inference-engine.js';
 import { EventFeed } from '../sink/event-feed.js';
 import type { StreamEvent } from '../sink/events.js';
-import { decodeOptionsOf, engineOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { engineOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { analyzeSource, webrtcMediaOptionsOf, type WebRtcSettings } from './source-analysis.js';
 
 export interface ServeCommand {
   readonly sources: readonly string[];
   readonly host: string;
   readonly port: number;
   readonly settings: AnalysisSettings;
+  /** WHIP token, WHEP sources and their token. */
+  readonly webrtc?: WebRtcSettings;
 }
 
 export interface RunningServer {
@@ -42,13 +48,23 @@ export async function startServer(command: ServeCommand): Promise<RunningServer>
   const pack = loadManifest(command.settings.models);
   const engine = await InferenceEngine.create(engineOptionsOf(command.settings));
   const server: Server = createServer((request, response) => {
+    if (whip.handles(request)) {
+      whip.handle(request, response);
+      return;
+    }
     if (request.method === 'GET' && request.url === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, inference: engine.stats(), clients: feed.clientCount }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, inference: engine.stats(), clients: feed.clientCount, whipSessions: whip.sessionCount }));
       return;
     }
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found' }));
   });
   const feed = new EventFeed(server);
+  const webrtc = command.webrtc ?? { whep: [] };
+  const whip = new WhipEndpoint(
+    { token: webrtc.whipToken, media: webrtcMediaOptionsOf(command.settings) },
+    (stream, media) => analyzeMedia(media, engine, pack.manifest.models.vad, streamOptionsOf(command.settings, stream)),
+    (event) => publish(event),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(command.port, command.host, () => resolve());
@@ -63,11 +79,11 @@ export async function startServer(command: ServeCommand): Promise<RunningServer>
     feed.publish(event);
   };
   const subscriptions: Subscription[] = [];
-  streamIds(command.sources).forEach((stream, i) => {
-    const source = command.sources[i]!;
+  const sources = [...command.sources, ...webrtc.whep.map((url) => `whep+${url}`)];
+  streamIds(sources).forEach((stream, i) => {
+    const source = sources[i]!;
     try {
-      const uri = toSourceUri(source);
-      subscriptions.push(analyzeUri(uri, decodeOptionsOf(command.settings), engine, pack.manifest.models.vad, streamOptionsOf(command.settings, stream)).subscribe({ next: publish }));
+      subscriptions.push(analyzeSource(source, stream, command.settings, engine, pack.manifest.models.vad, webrtc.whepToken).subscribe({ next: publish }));
     } catch (err) {
       const e = toAffectStreamError(err);
       publish({ type: 'error', stream, code: e.code, message: e.message });
@@ -81,6 +97,7 @@ export async function startServer(command: ServeCommand): Promise<RunningServer>
     close: () =>
       (closing ??= (async () => {
         for (const s of subscriptions) s.unsubscribe();
+        await whip.close();
         await feed.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await engine.close();

@@ -39,18 +39,39 @@ const NS_PER_S = 1e9;
 /** A file whose media stops this much short of its declared duration is reported as truncated. */
 const TRUNCATION_TOLERANCE_S = 1;
 
-export function buildLaunchString(uri: string, options: DecodeOptions): string {
-  const sync = options.realtime ? 'true' : 'false';
-  const sink = (name: string, maxBuffers: number) =>
-    `gdppay ! appsink name=${name} sync=${sync} max-buffers=${maxBuffers} drop=false enable-last-sample=false wait-on-eos=true`;
+/** The tail every decoder shares: gdppay carries each buffer's PTS, caps and segment into JavaScript. */
+function gdpSink(name: string, maxBuffers: number, sync: boolean): string {
+  return `gdppay ! appsink name=${name} sync=${sync} max-buffers=${maxBuffers} drop=false enable-last-sample=false wait-on-eos=true`;
+}
+
+/**
+ * Decoded video → packed RGB at the analysis rate and width, into appsink `name`. `variableRate`: the
+ * input caps say framerate 0/1 (RTP), which videorate 1.22 can neither limit (an assertion on the
+ * output duration aborts the process) nor convert; a nominal rate set on the caps lets it drop by
+ * timestamps as usual.
+ */
+export function videoSinkBin(options: Pick<DecodeOptions, 'fps' | 'width'>, sync: boolean, name = 'video', variableRate = false): string {
+  const nominal = variableRate ? 'capssetter caps="video/x-raw,framerate=(fraction)60/1" ! ' : '';
+  const rate = `${nominal}videorate drop-only=true max-rate=${options.fps}`;
   // Drop frames before scaling and convert last: scaling in YUV at the analysis rate is the cheap order.
-  const video =
-    `videorate drop-only=true max-rate=${options.fps} ! videoscale ! ` +
-    `video/x-raw,width=${options.width},pixel-aspect-ratio=1/1 ! videoconvert ! video/x-raw,format=RGB ! ${sink('video', 4)}`;
+  return (
+    `${rate} ! videoscale ! ` +
+    `video/x-raw,width=${options.width},pixel-aspect-ratio=1/1 ! videoconvert ! video/x-raw,format=RGB ! ${gdpSink(name, 4, sync)}`
+  );
+}
+
+/** Decoded audio → 16 kHz mono F32LE in chunks of `audioChunkSeconds`, into appsink `name`. */
+export function audioSinkBin(options: Pick<DecodeOptions, 'audioChunkSeconds'>, sync: boolean, name = 'audio'): string {
   const chunkMs = Math.round(options.audioChunkSeconds * 1000);
-  const audio =
+  return (
     `audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=${ANALYSIS_SAMPLE_RATE} ! ` +
-    `audiobuffersplit output-buffer-duration=${chunkMs}/1000 ! ${sink('audio', 16)}`;
+    `audiobuffersplit output-buffer-duration=${chunkMs}/1000 ! ${gdpSink(name, 16, sync)}`
+  );
+}
+
+export function buildLaunchString(uri: string, options: DecodeOptions): string {
+  const video = videoSinkBin(options, options.realtime);
+  const audio = audioSinkBin(options, options.realtime);
   // flags: video | audio | native-video | native-audio — no subtitles, no playsink converters in front of ours.
   return `playbin uri="${uri}" flags=0x63 video-sink="${video}" audio-sink="${audio}"`;
 }
@@ -182,7 +203,7 @@ function truncation(uri: string, declared: number, mediaEnd: number): AffectStre
 }
 
 /** GStreamer pads RGB rows to 4 bytes; analysis wants them packed. Copies only when padding exists. */
-function packedRgb(payload: Buffer, width: number, height: number): Uint8Array {
+export function packedRgb(payload: Buffer, width: number, height: number): Uint8Array {
   const rowBytes = width * 3;
   const stride = Math.ceil(rowBytes / 4) * 4;
   if (stride === rowBytes || payload.byteLength < stride * height) {

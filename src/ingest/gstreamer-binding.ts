@@ -18,6 +18,12 @@ export interface AppSink {
   [property: string]: unknown;
 }
 
+/** An appsrc: `pts` is a big-endian uint64 of nanoseconds (the buffer's PTS), absent for none. */
+export interface AppSrc {
+  push(buffer: Buffer, pts?: Buffer): void;
+  [property: string]: unknown;
+}
+
 export interface GstPipeline {
   play(): void;
   pause(): void;

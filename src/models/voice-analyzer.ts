@@ -40,6 +40,10 @@ export interface VoiceResult {
 export interface VoiceRequest {
   readonly audio: Float32Array;
   readonly carry: VoiceCarry;
+  /** Compute speech embeddings (the costliest part); off when nothing downstream reads them. */
+  readonly embeddings?: boolean;
+  /** Pitch is tracked only on frames at least this likely to be speech (pitch of silence means nothing); default 0. */
+  readonly pitchMinSpeech?: number;
 }
 
 export function initialVoiceCarry(spec: VadSpec): VoiceCarry {
@@ -100,9 +104,9 @@ export class VoiceAnalyzer {
     const width = spec.contextSamples + chunk;
     const [layers, , units] = spec.stateShape;
     const stateSize = layers * units;
-    const streams = items.map(({ audio, carry }) => {
+    const streams = items.map(({ audio, carry, pitchMinSpeech }) => {
       const samples = joinAudio(carry.pending, audio);
-      return { samples, offset: -carry.pending.length, steps: Math.floor(samples.length / chunk), state: carry.vadState, context: carry.context, frames: [] as VoiceFrame[] };
+      return { samples, pitchMinSpeech: pitchMinSpeech ?? 0, offset: -carry.pending.length, steps: Math.floor(samples.length / chunk), state: carry.vadState, context: carry.context, frames: [] as VoiceFrame[] };
     });
     const steps = Math.max(...streams.map((s) => s.steps));
     for (let step = 0; step < steps; step++) {
@@ -130,11 +134,12 @@ export class VoiceAnalyzer {
         for (let l = 0; l < layers; l++) own.set(nextState.subarray((l * n + k) * units, (l * n + k + 1) * units), l * units);
         s.state = own;
         s.context = s.samples.slice(at + chunk - spec.contextSamples, at + chunk);
+        const p = speech[k] ?? 0;
         s.frames.push({
           t: (s.offset + at) / this.sampleRate,
-          speech: speech[k] ?? 0,
+          speech: p,
           energyDb: rmsDb(s.samples, at, chunk),
-          pitchHz: yinPitch(s.samples, at, chunk),
+          pitchHz: p >= s.pitchMinSpeech ? yinPitch(s.samples, at, chunk) : null,
         });
       });
     }
@@ -146,7 +151,11 @@ export class VoiceAnalyzer {
     const emb = this.#embeddingSpec;
     const patchSize = emb.frames * mel.bins;
     const perStream: Array<{ patches: Float32Array[]; melTail: Float32Array }> = [];
-    for (const { audio, carry } of items) {
+    for (const { audio, carry, embeddings } of items) {
+      if (embeddings === false) {
+        perStream.push({ patches: [], melTail: carry.melTail });
+        continue;
+      }
       const samples = joinAudio(carry.melTail, audio);
       const scaled = new Float32Array(samples.length);
       for (let i = 0; i < samples.length; i++) scaled[i] = samples[i]! * mel.inputScale;

@@ -9,7 +9,7 @@ import type { VideoFrame } from '../ingest/media-types.js';
 import type { DetectedFrame, FrameFaces } from '../models/face-analyzer.js';
 import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
 import { BatchScheduler, type BatchPolicy, type BatchStats } from './batch-scheduler.js';
-import type { FaceInputs, ItemOutcome, TransferredFrame } from './inference-protocol.js';
+import type { Device, FaceInputs, ItemOutcome, TransferredFrame } from './inference-protocol.js';
 import { AffectStreamError } from '../errors.js';
 import { InferencePool, type PoolOptions, type PoolStats } from './worker-pool.js';
 
@@ -20,16 +20,32 @@ export interface BatchingOptions {
 }
 
 /**
- * Defaults from bench/model-batching.ts on a 2-core CPU: the convolutional models cost the same per
- * item at any batch size there, so their batches are kept small and their deadlines short (a batch
- * saves messages and calls, not arithmetic); the VAD runs 3× cheaper per stream at batch 8 than at 1,
- * so voice waits longer to gather windows of several streams.
+ * CPU defaults, from bench/model-batching.ts and bench/live-capacity.ts on a 2-core machine: the
+ * convolutional models cost the same per item at any batch size there, so a deadline only adds
+ * latency (8 live streams: p99 `latency_ms` 47 ms with no deadline, 486 ms with 10 ms, 1285 ms with
+ * 40 ms). A batch still goes at once when a worker is free; while every worker is busy, requests pile
+ * up and go together, so batches grow exactly when the machine is loaded. The VAD runs 3× cheaper per
+ * stream at batch 8, which voice batches formed that way collect.
  */
-export const DEFAULT_BATCHING: BatchingOptions = Object.freeze({
-  detect: { maxBatch: 8, maxDelayMs: 10 },
-  classify: { maxBatch: 16, maxDelayMs: 5 },
-  voice: { maxBatch: 16, maxDelayMs: 40 },
+export const CPU_BATCHING: BatchingOptions = Object.freeze({
+  detect: { maxBatch: 16, maxDelayMs: 0 },
+  classify: { maxBatch: 32, maxDelayMs: 0 },
+  voice: { maxBatch: 16, maxDelayMs: 0 },
 });
+
+/**
+ * GPU defaults: a GPU runs a batch of 16 in about the time of one, so requests wait a few ms for
+ * company. Not measured here (no GPU on the development machine); tune with --batch-size/--batch-delay.
+ */
+export const GPU_BATCHING: BatchingOptions = Object.freeze({
+  detect: { maxBatch: 32, maxDelayMs: 8 },
+  classify: { maxBatch: 64, maxDelayMs: 4 },
+  voice: { maxBatch: 32, maxDelayMs: 10 },
+});
+
+export function defaultBatching(device: Device): BatchingOptions {
+  return device === 'cpu' ? CPU_BATCHING : GPU_BATCHING;
+}
 
 /** Every request alone, at once: the baseline that batching is measured against. */
 export const NO_BATCHING: BatchingOptions = Object.freeze({
@@ -48,7 +64,8 @@ export interface OverloadOptions {
 export const DEFAULT_OVERLOAD: OverloadOptions = Object.freeze({ maxFrameLagMs: 100, maxQueuedFrames: 64 });
 
 export interface EngineOptions extends PoolOptions {
-  readonly batching?: BatchingOptions;
+  /** Default: defaultBatching() of the device the models actually run on (after any fallback). */
+  readonly batching?: BatchingOptions | ((device: Device) => BatchingOptions);
   readonly overload?: OverloadOptions;
 }
 
@@ -85,7 +102,8 @@ export class InferenceEngine {
 
   static async create(options: EngineOptions): Promise<InferenceEngine> {
     const pool = await InferencePool.create(options);
-    return new InferenceEngine(pool, options.batching ?? DEFAULT_BATCHING, options.overload ?? DEFAULT_OVERLOAD);
+    const batching = typeof options.batching === 'function' ? options.batching(pool.device) : (options.batching ?? defaultBatching(pool.device));
+    return new InferenceEngine(pool, batching, options.overload ?? DEFAULT_OVERLOAD);
   }
 
   get pool(): InferencePool {

@@ -130,7 +130,7 @@ function startInference(engine: InferenceEngine, faceJobs: FaceJobs, vad: VadSpe
           const audio = window.audio;
           const voice: Promise<VoiceResult | null> = audio
             ? voiceChain.then(async () => {
-                const result = await engine.analyzeVoice({ audio, carry });
+                const result = await engine.analyzeVoice({ audio, carry, embeddings: options.fusion.emitFeatures, pitchMinSpeech: options.fusion.speechThreshold });
                 carry = result.carry;
                 return result;
               })

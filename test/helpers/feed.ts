@@ -1,0 +1,54 @@
+/** A WebSocket client of the event feed that keeps every event and lets a test wait for one. */
+import { WebSocket } from 'ws';
+import type { StreamEvent } from '../../src/sink/events.js';
+
+export class FeedClient {
+  readonly events: StreamEvent[] = [];
+  readonly #socket: WebSocket;
+  #waiters: Array<() => void> = [];
+
+  private constructor(socket: WebSocket) {
+    this.#socket = socket;
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as StreamEvent | { type: 'hello' };
+      if (message.type === 'hello') return;
+      this.events.push(message);
+      for (const wake of this.#waiters) wake();
+    });
+  }
+
+  static open(url: string): Promise<FeedClient> {
+    const socket = new WebSocket(url);
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(new FeedClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  of(stream: string): StreamEvent[] {
+    return this.events.filter((e) => e.stream === stream);
+  }
+
+  /** Resolves once `predicate` holds over the events so far; rejects after `timeoutMs`. */
+  waitFor(what: string, predicate: (events: StreamEvent[]) => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate(this.events)) return false;
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((w) => w !== wake);
+        resolve();
+        return true;
+      };
+      const wake = () => void check();
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== wake);
+        reject(new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => [e.stream, e.type, e.type === 'status' ? e.state : e.type === 'error' ? e.code : e.seq]))}`));
+      }, timeoutMs);
+      if (!check()) this.#waiters.push(wake);
+    });
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}
