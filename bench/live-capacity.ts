@@ -7,7 +7,7 @@
  * per CPU-second. Each measurement runs in a fresh process, so peak RSS is that run's own.
  *
  *   node dist/bench/live-capacity.js [--streams 1,2,4,8,12,16] [--seconds 20] [--workers N]
- *                                    [--batch-delay MS] [--batch-size N] [--no-off]
+ *                                    [--batch-delay MS] [--batch-size N] [--fps N] [--no-off]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,8 +43,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Child-process mode: N paced streams through one engine; prints the run's figures as JSON. */
-async function measureInProcess(clip: string, streams: number, batching: boolean, extra: Record<string, string>): Promise<void> {
-  const { lastValueFrom, mergeMap, range, timer, toArray } = await import('rxjs');
+async function measureInProcess(clip: string, seconds: number, streams: number, batching: boolean, extra: Record<string, string>): Promise<void> {
+  const { lastValueFrom, mergeMap, range, tap, timer, toArray } = await import('rxjs');
   const { parseAnalysisSettings, engineOptionsOf, streamOptionsOf, decodeOptionsOf } = await import('../src/commands/analysis-settings.js');
   const { InferenceEngine } = await import('../src/pipeline/inference-engine.js');
   const { analyzeUri } = await import('../src/pipeline/stream-analysis.js');
@@ -57,10 +57,18 @@ async function measureInProcess(clip: string, streams: number, batching: boolean
   const inference0 = await engine.pool.cpuTimeMs();
   const started = performance.now();
   const uri = pathToFileURL(clip).href;
+  const seen = new Map<string, { events: number; last: string }>();
+  // A run that has not finished long after its media ended is reported with where each stream stood.
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`run did not finish: ${JSON.stringify({ streams: Object.fromEntries(seen), engine: engine.stats() })}\n`);
+    process.exit(3);
+  }, (seconds + 60) * 1000);
+  watchdog.unref();
   // Callers join at spread-out phases of the second, so their windows do not all close at once.
   const events = await lastValueFrom(
     range(0, streams).pipe(
       mergeMap((i) => timer((i * 1000) / streams).pipe(mergeMap(() => analyzeUri(uri, decodeOptionsOf(settings), engine, vad, streamOptionsOf(settings, `s${i + 1}`))))),
+      tap((e) => seen.set(e.stream, { events: (seen.get(e.stream)?.events ?? 0) + 1, last: e.type === 'status' ? e.state : e.type })),
       toArray(),
     ),
   );
@@ -95,9 +103,9 @@ async function measureInProcess(clip: string, streams: number, batching: boolean
   process.exit(0);
 }
 
-function runChild(clip: string, streams: number, batching: boolean, extra: Record<string, string>): Promise<RunFigures> {
+function runChild(clip: string, seconds: number, streams: number, batching: boolean, extra: Record<string, string>): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
-    const args = [fileURLToPath(import.meta.url), '--child', '--clip', clip, '--streams', String(streams), '--batching', batching ? 'on' : 'off', '--extra', JSON.stringify(extra)];
+    const args = [fileURLToPath(import.meta.url), '--child', '--clip', clip, '--seconds', String(seconds), '--streams', String(streams), '--batching', batching ? 'on' : 'off', '--extra', JSON.stringify(extra)];
     // Each pipeline holds libuv threads for its pending pulls and bus polls: three per stream.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.min(1024, 3 * streams + 16)) } });
     let out = '';
@@ -137,26 +145,28 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       'batch-delay': { type: 'string' },
       'batch-size': { type: 'string' },
+      fps: { type: 'string' },
       'no-off': { type: 'boolean', default: false },
       extra: { type: 'string', default: '{}' },
     },
   });
-  if (values.child) return measureInProcess(values.clip!, Number(values.streams), values.batching === 'on', JSON.parse(values.extra) as Record<string, string>);
+  if (values.child) return measureInProcess(values.clip!, Number(values.seconds), Number(values.streams), values.batching === 'on', JSON.parse(values.extra) as Record<string, string>);
   const extra: Record<string, string> = {};
   if (values.workers) extra.workers = values.workers;
   if (values['batch-delay']) extra.batchDelay = values['batch-delay'];
   if (values['batch-size']) extra.batchSize = values['batch-size'];
+  if (values.fps) extra.fps = values.fps;
   const seconds = Number(values.seconds);
   const counts = values.streams.split(',').map(Number);
   const clip = await makeTalkingClip(1, seconds);
   const runs: RunFigures[] = [];
-  console.log(`live capacity: N paced 720p30 H.264 ≈2 Mb/s + AAC sources, ${seconds} s each, one face; batching on vs off`);
+  console.log(`live capacity: N paced 720p30 H.264 ≈2 Mb/s + AAC sources, ${seconds} s each, one face; batching on vs off; settings ${JSON.stringify(extra)}`);
   console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores, Node ${process.version}`);
   console.log('  N  bat  fps an.  batch det/cls/voi  p50ms p99ms  dropd  cores  fr/cpu-s  fr/inf-s  RSS MB');
   for (const n of counts) {
     // On then off for each N, so drift in the machine's load touches both alike.
     for (const batching of values['no-off'] ? [true] : [true, false]) {
-      const r = await runChild(clip, n, batching, extra);
+      const r = await runChild(clip, seconds, n, batching, extra);
       runs.push(r);
       console.log(row(r));
     }

@@ -6,7 +6,7 @@ import { buildAnchors, decodeDetections, weightedNms, type Anchor } from './blaz
 import { letterboxRegion, sampleSquare, type RgbImage } from './image-ops.js';
 import type { ExpressionModelSpec, FaceDetectorSpec, LoadedManifest } from './manifest.js';
 import { readVerifiedModel } from './manifest.js';
-import { createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
+import { batchLimitOf, createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
 import { ABAW_CLASSES, zeroProbs, type ExpressionProbs } from '../fusion/abaw.js';
 import { AffectStreamError } from '../errors.js';
 
@@ -43,6 +43,8 @@ interface ExpressionRunner {
   readonly session: ort.InferenceSession;
   /** Output index → ABAW class index. */
   readonly classIndex: number[];
+  /** Most faces per run (1 for a model exported with a fixed batch). */
+  readonly batchLimit: number;
 }
 
 export class FaceAnalyzer {
@@ -50,10 +52,12 @@ export class FaceAnalyzer {
   readonly #detector: ort.InferenceSession;
   readonly #anchors: Anchor[];
   readonly #expression: ExpressionRunner[];
+  readonly #detectorBatchLimit: number;
 
   private constructor(detectorSpec: FaceDetectorSpec, detector: ort.InferenceSession, expression: ExpressionRunner[]) {
     this.#detectorSpec = detectorSpec;
     this.#detector = detector;
+    this.#detectorBatchLimit = batchLimitOf(detector, detectorSpec.input);
     this.#anchors = buildAnchors(detectorSpec.inputSize, detectorSpec.anchors);
     this.#expression = expression;
   }
@@ -65,7 +69,7 @@ export class FaceAnalyzer {
     for (const spec of expression) {
       const session = await createSession(readVerifiedModel(pack.pathOf(spec), spec.sha256), spec.file, settings);
       const classIndex = spec.labels.map((label) => ABAW_CLASSES.indexOf(spec.labelMap[label]!));
-      runners.push({ spec, session, classIndex });
+      runners.push({ spec, session, classIndex, batchLimit: batchLimitOf(session, spec.input) });
     }
     return new FaceAnalyzer(faceDetector, detector, runners);
   }
@@ -76,6 +80,11 @@ export class FaceAnalyzer {
    */
   async detect(frames: readonly FrameInput[]): Promise<DetectedFrame[]> {
     if (frames.length === 0) return [];
+    if (frames.length > this.#detectorBatchLimit) {
+      const out: DetectedFrame[] = [];
+      for (let i = 0; i < frames.length; i += this.#detectorBatchLimit) out.push(...(await this.detect(frames.slice(i, i + this.#detectorBatchLimit))));
+      return out;
+    }
     const spec = this.#detectorSpec;
     const size = spec.inputSize;
     const itemSize = size * size * 3;
@@ -134,9 +143,7 @@ export class FaceAnalyzer {
         if (!crop || crop.length !== itemSize) throw new AffectStreamError('model_failed', `expression model ${spec.name}: face input has ${crop?.length ?? 0} values, expected ${itemSize}`);
         input.set(crop, i * itemSize);
       });
-      const shape = spec.layout === 'NHWC' ? [faces.length, spec.inputSize, spec.inputSize, channels] : [faces.length, channels, spec.inputSize, spec.inputSize];
-      const outputs = await runSession(runner.session, spec.file, { [spec.input]: new ort.Tensor('float32', input, shape) });
-      const out = floatOutput(outputs, spec.output);
+      const out = await this.#runExpression(runner, input, faces.length);
       const classes = spec.labels.length;
       for (let i = 0; i < faces.length; i++) {
         const row = out.subarray(i * classes, (i + 1) * classes);
@@ -150,6 +157,21 @@ export class FaceAnalyzer {
       ABAW_CLASSES.forEach((name, c) => (probs[name] = sum[c]! / models));
       return probs;
     });
+  }
+
+  /** One expression model over `count` faces, in slices when the model takes a fixed batch. */
+  async #runExpression(runner: ExpressionRunner, input: Float32Array, count: number): Promise<Float32Array> {
+    const { spec } = runner;
+    const channels = spec.color === 'gray' ? 1 : 3;
+    const itemSize = spec.inputSize * spec.inputSize * channels;
+    const outputs: Float32Array[] = [];
+    for (let start = 0; start < count; start += runner.batchLimit) {
+      const n = Math.min(runner.batchLimit, count - start);
+      const shape = spec.layout === 'NHWC' ? [n, spec.inputSize, spec.inputSize, channels] : [n, channels, spec.inputSize, spec.inputSize];
+      const result = await runSession(runner.session, spec.file, { [spec.input]: new ort.Tensor('float32', input.subarray(start * itemSize, (start + n) * itemSize), shape) });
+      outputs.push(floatOutput(result, spec.output));
+    }
+    return concat(outputs);
   }
 }
 

@@ -54,6 +54,16 @@ export async function runSession(session: ort.InferenceSession, name: string, fe
   }
 }
 
+/**
+ * The most items `input` takes per run: 1 for a model exported with a fixed batch of 1 (a user's own
+ * model may be), unbounded for a symbolic batch axis. Callers run bigger batches in slices.
+ */
+export function batchLimitOf(session: ort.InferenceSession, input: string): number {
+  const meta = session.inputMetadata.find((m) => m.name === input);
+  const first = meta && meta.isTensor ? meta.shape[0] : undefined;
+  return typeof first === 'number' && first > 0 ? first : Number.POSITIVE_INFINITY;
+}
+
 export function floatOutput(outputs: ort.InferenceSession.OnnxValueMapType, name: string): Float32Array {
   const tensor = outputs[name];
   if (!tensor || !(tensor.data instanceof Float32Array)) throw new AffectStreamError('model_failed', `model output ${name} is missing or not float32`);

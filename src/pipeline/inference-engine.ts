@@ -55,9 +55,9 @@ export const NO_BATCHING: BatchingOptions = Object.freeze({
 });
 
 export interface OverloadOptions {
-  /** Inference counts as behind when the oldest frame waiting for the detector has waited this long, ms. */
+  /** Face inference counts as behind when the oldest frame still being analysed was submitted this long ago, ms. */
   readonly maxFrameLagMs: number;
-  /** Frames waiting for the detector, beyond which every new frame is dropped (bounds memory). */
+  /** Frames being analysed (queued or running), beyond which every new frame is dropped (bounds memory). */
   readonly maxQueuedFrames: number;
 }
 
@@ -84,6 +84,9 @@ export class InferenceEngine {
   readonly #detect: BatchScheduler<VideoFrame, DetectedFrame>;
   readonly #classify: BatchScheduler<FaceInputs, ExpressionProbs>;
   readonly #voice: BatchScheduler<VoiceRequest, VoiceResult>;
+  /** Submission time of each frame still being analysed, oldest first (Map keeps insertion order). */
+  readonly #outstanding = new Map<number, number>();
+  #nextFrame = 0;
 
   private constructor(pool: InferencePool, batching: BatchingOptions, overload: OverloadOptions) {
     this.#pool = pool;
@@ -112,19 +115,29 @@ export class InferenceEngine {
 
   /** Faces of one frame with their expression distributions: detector batch, then expression batch. */
   async analyzeFrame(frame: VideoFrame): Promise<FrameFaces> {
-    const detected = await this.#detect.submit(frame);
-    const probs = await Promise.all(detected.faces.map((face) => this.#classify.submit({ inputs: face.inputs })));
-    return { pts: detected.pts, faces: detected.faces.map((face, i) => ({ box: face.box, score: face.score, probs: probs[i]! })) };
+    const id = this.#nextFrame++;
+    this.#outstanding.set(id, performance.now());
+    try {
+      const detected = await this.#detect.submit(frame);
+      const probs = await Promise.all(detected.faces.map((face) => this.#classify.submit({ inputs: face.inputs })));
+      return { pts: detected.pts, faces: detected.faces.map((face, i) => ({ box: face.box, score: face.score, probs: probs[i]! })) };
+    } finally {
+      this.#outstanding.delete(id);
+    }
   }
 
   analyzeVoice(request: VoiceRequest): Promise<VoiceResult> {
     return this.#voice.submit(request);
   }
 
-  /** Whether the detector's queue is keeping up; the streams drop analysis frames while it is not. */
+  /**
+   * Whether face inference keeps up, judged by the oldest frame still in it (queued or in a running
+   * batch: a queue alone looks short while a big batch runs); streams drop analysis frames while not.
+   */
   faceLoad(): FaceLoad {
-    if (this.#detect.queued >= this.#overload.maxQueuedFrames) return 'full';
-    return this.#detect.oldestWaitMs() > this.#overload.maxFrameLagMs ? 'behind' : 'ok';
+    if (this.#outstanding.size >= this.#overload.maxQueuedFrames) return 'full';
+    const oldest = this.#outstanding.values().next();
+    return !oldest.done && performance.now() - oldest.value > this.#overload.maxFrameLagMs ? 'behind' : 'ok';
   }
 
   stats(): EngineStats {
