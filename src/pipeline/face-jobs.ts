@@ -18,6 +18,7 @@ export interface WindowFaces {
 }
 
 const DROPPED = Symbol('dropped');
+const NO_PIXELS = new Uint8Array(0);
 
 export class FaceJobs {
   readonly #engine: InferenceEngine;
@@ -39,21 +40,27 @@ export class FaceJobs {
     return this.#droppedTotal;
   }
 
-  /** Starts the frame's analysis, or drops it when inference is behind; its pixels move to a worker. */
-  submit(frame: VideoFrame): void {
+  /**
+   * Starts the frame's analysis, or drops it when inference is behind. Returns the frame without its
+   * pixels, which is what windows hold: a window waiting for its voice result must not keep ten
+   * frames of pixels alive, or memory would grow with how far behind inference is.
+   */
+  submit(frame: VideoFrame): VideoFrame {
+    const slim: VideoFrame = { ...frame, rgb: NO_PIXELS };
     const window = Math.floor(frame.pts / this.#windowSeconds + 1e-9);
     const load = this.#dropWhenBehind ? this.#engine.faceLoad() : 'ok';
     const firstOfWindow = window > this.#lastAdmittedWindow;
     if (load === 'full' || (load === 'behind' && !firstOfWindow)) {
-      this.#jobs.set(frame, DROPPED);
+      this.#jobs.set(slim, DROPPED);
       this.#droppedTotal += 1;
-      return;
+      return slim;
     }
     this.#lastAdmittedWindow = Math.max(this.#lastAdmittedWindow, window);
     const job = this.#engine.analyzeFrame(frame);
     // The failure is reported through resultsFor(); a frame nobody asks for must not crash the process.
     job.catch(() => undefined);
-    this.#jobs.set(frame, job);
+    this.#jobs.set(slim, job);
+    return slim;
   }
 
   /** The analysed frames of a window, in frame order, and how many were dropped. */

@@ -4,9 +4,10 @@
  * arrive; voice work is chained per stream because the VAD's state flows from window to window.
  * Failures become error events of this stream only.
  */
-import { catchError, concat, concatMap, defer, from, map, Observable, of, tap, type OperatorFunction } from 'rxjs';
+import { catchError, concat, concatMap, defer, from, map, Observable, of, type OperatorFunction } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
-import { fuseWindow, DEFAULT_FUSION_OPTIONS, type FusionOptions } from '../fusion/window-fusion.js';
+import { DEFAULT_FUSION_OPTIONS, type FusedWindow, type FusionOptions, type WindowAnalysis } from '../fusion/window-fusion.js';
+import { createWindowFuser } from './fusion-stage.js';
 import { FlowGate } from '../ingest/flow-gate.js';
 import { decodeUri, type DecodeOptions, type IngestItem } from '../ingest/gst-source.js';
 import { ANALYSIS_SAMPLE_RATE, type TrackLayout } from '../ingest/media-types.js';
@@ -25,6 +26,8 @@ export interface StreamAnalysisOptions {
   /** Offline sources stop decoding while this many windows wait for inference. */
   readonly maxWindowsInFlight: number;
   readonly fusion: FusionOptions;
+  /** Sees each window's branch results before fusion (tests and benchmarks compare fusions on them). */
+  readonly onAnalysis?: (analysis: WindowAnalysis) => void;
 }
 
 export const DEFAULT_STREAM_ANALYSIS: Readonly<Omit<StreamAnalysisOptions, 'streamId'>> = Object.freeze({
@@ -37,6 +40,10 @@ interface AnalysedWindow {
   readonly window: MediaWindow;
   readonly faces: WindowFaces;
   readonly voice: VoiceResult | null;
+}
+
+interface FusedResult extends AnalysedWindow {
+  readonly fused: FusedWindow;
 }
 
 /** Drops are logged at most this often per stream, with the count since the last line. */
@@ -63,13 +70,24 @@ export function analyzeMedia(source: Observable<IngestItem>, engine: InferenceEn
       subscriber.next({ type: 'status', stream, state: 'started', windows: 0, tracks: l });
     };
     let failed = false;
-    const toEvent = (result: AnalysedWindow | AffectStreamError | SourceFailure): StreamEvent => {
+    const fuse = createWindowFuser(engine, options.fusion);
+    // In window order: the stream's fusion state flows from each window to the next.
+    const fuseResult = (result: AnalysedWindow | AffectStreamError | SourceFailure): Promise<FusedResult | AffectStreamError | SourceFailure> => {
+      if (result instanceof AffectStreamError || 'kind' in result) return Promise.resolve(result);
+      const analysis: WindowAnalysis = { start: result.window.start, end: result.window.end, faceFrames: result.faces.frames, voice: result.voice };
+      options.onAnalysis?.(analysis);
+      return fuse(analysis).then(
+        (fused) => ({ ...result, fused }),
+        (err: unknown) => toAffectStreamError(err, 'model_failed'),
+      );
+    };
+    const toEvent = (result: FusedResult | AffectStreamError | SourceFailure): StreamEvent => {
       if (result instanceof AffectStreamError) return { type: 'error', stream, code: result.code, message: result.message, seq: seq++ };
       if ('kind' in result) {
         failed = true;
         return { type: 'error', stream, code: result.error.code, message: result.error.message };
       }
-      const fused = fuseWindow({ start: result.window.start, end: result.window.end, faceFrames: result.faces.frames, voice: result.voice }, options.fusion);
+      const { fused } = result;
       windows += 1;
       reportDrops(result.faces.dropped);
       return { type: 'affect', stream, seq: seq++, ...fused, dropped_frames: result.faces.dropped, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
@@ -86,12 +104,12 @@ export function analyzeMedia(source: Observable<IngestItem>, engine: InferenceEn
     };
     const faceJobs = new FaceJobs(engine, options.windowSeconds, gate === undefined);
     const events$ = source.pipe(
-      tap((item) => {
-        if (item.kind === 'video') faceJobs.submit(item);
-      }),
+      // Past this point a frame is only its metadata: its pixels went to a worker or, if dropped, to the GC.
+      map((item) => (item.kind === 'video' ? faceJobs.submit(item) : item)),
       windowMedia({ windowSeconds: options.windowSeconds, sampleRate: ANALYSIS_SAMPLE_RATE, minTailSeconds: options.windowSeconds / 4 }, onLayout),
       startInference(engine, faceJobs, vad, options, gate),
       concatMap((pending) => from(pending)),
+      concatMap(fuseResult),
       map(toEvent),
     );
     return concat(
@@ -116,6 +134,8 @@ function startInference(engine: InferenceEngine, faceJobs: FaceJobs, vad: VadSpe
   return (windows) =>
     defer(() => {
       let carry: VoiceCarry = initialVoiceCarry(vad);
+      // Embeddings are the voice branch's costliest part: computed only when events or fusion models read them.
+      const needEmbeddings = options.fusion.emitFeatures || (engine.fusionModels?.embeddingDims ?? 0) > 0;
       let voiceChain: Promise<unknown> = Promise.resolve();
       let inFlight = 0;
       const track = (delta: number) => {
@@ -130,7 +150,7 @@ function startInference(engine: InferenceEngine, faceJobs: FaceJobs, vad: VadSpe
           const audio = window.audio;
           const voice: Promise<VoiceResult | null> = audio
             ? voiceChain.then(async () => {
-                const result = await engine.analyzeVoice({ audio, carry, embeddings: options.fusion.emitFeatures, pitchMinSpeech: options.fusion.speechThreshold });
+                const result = await engine.analyzeVoice({ audio, carry, embeddings: needEmbeddings, pitchMinSpeech: options.fusion.speechThreshold });
                 carry = result.carry;
                 return result;
               })
