@@ -21,6 +21,9 @@ APT_PACKAGES=(
   ffmpeg espeak-ng
   # the real WebRTC peer and dashboard browser in tests (driven by playwright-core; never downloaded)
   chromium
+  # RTSP: rtspsrc and friends at run time; the real RTSP server the tests and the soak bench start
+  # (GStreamer's rtsp-server through GObject introspection, run with Debian's /usr/bin/python3)
+  gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi
   # npm over https, tarballs
   ca-certificates tar gzip
 )

@@ -7,9 +7,14 @@ import { toAffectStreamError } from './errors.js';
 import { logger } from './logger.js';
 import { parseAnalysisSettings, DEFAULT_MANIFEST } from './commands/analysis-settings.js';
 import { runAnalyze } from './commands/analyze.js';
+import { runEval } from './commands/eval.js';
 import { startServer } from './commands/serve.js';
 import { parseWebRtcSettings } from './commands/source-analysis.js';
+import { layered, loadServeConfig } from './commands/serve-config.js';
+import { rtspOptionsSchema, resolveRtspOptions, type RtspOptionsInput } from './ingest/rtsp/rtsp-options.js';
+import { AffectStreamError } from './errors.js';
 import { DEVICES } from './pipeline/inference-protocol.js';
+import { parseTokenFlag } from './sink/auth.js';
 
 function withAnalysisOptions(command: Command): Command {
   return command
@@ -17,15 +22,41 @@ function withAnalysisOptions(command: Command): Command {
     .addOption(new Option('--width <px>', 'width analysis frames are scaled to').default('640'))
     .addOption(new Option('--window <seconds>', 'window length in seconds: one event per window').default('1'))
     .option('--realtime', 'pace file sources like a live source', false)
-    .addOption(new Option('--models <manifest>', 'model pack manifest').default(DEFAULT_MANIFEST, 'the default pack'))
-    .addOption(new Option('--workers <n>', 'inference worker threads (default: planned from the cores)'))
+    .addOption(new Option('--models <manifest>', 'model pack manifest').default(DEFAULT_MANIFEST, 'the default pack').env('AFFECTSTREAM_MODELS'))
+    .addOption(new Option('--workers <n>', 'inference worker threads (default: planned from the cores)').env('AFFECTSTREAM_WORKERS'))
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads per worker (default: planned from the cores)'))
-    .addOption(new Option('--device <device>', 'where models run; falls back to the CPU when it cannot load').choices(DEVICES).default('cpu'))
+    .addOption(new Option('--device <device>', 'where models run; falls back to the CPU when it cannot load').choices(DEVICES).default('cpu').env('AFFECTSTREAM_DEVICE'))
     .option('--device-strict', 'refuse to start when --device cannot load, instead of falling back', false)
     .option('--no-batching', 'send every inference request alone (the baseline batching is measured against)')
     .addOption(new Option('--batch-size <n>', 'largest batch for every model (default: per model)'))
     .addOption(new Option('--batch-delay <ms>', 'how long a request may wait for its batch to fill (default: per model)'))
-    .option('--features', 'include the mean speech embedding in events', false);
+    .option('--features', 'include the mean speech embedding in events', false)
+    .addOption(new Option('--tolerance <seconds>', 'largest gap between aligned facial and speech key frames (default 0.3)'))
+    .addOption(new Option('--dilations <list>', 'dilation rates of the temporal fusion, in analysis frames (default 1,2,4,8)'))
+    .addOption(new Option('--rtsp-transport <transport>', 'RTP transport of rtsp:// sources (default tcp)').choices(['tcp', 'udp', 'auto']).env('AFFECTSTREAM_RTSP_TRANSPORT'))
+    .addOption(new Option('--rtsp-latency <ms>', 'jitter buffer of rtsp:// sources, ms (default 200)').env('AFFECTSTREAM_RTSP_LATENCY'))
+    .addOption(new Option('--rtsp-user <user>', 'user name for rtsp:// sources (overrides the URL\'s)').env('AFFECTSTREAM_RTSP_USER'))
+    .addOption(new Option('--rtsp-password <password>', 'password for rtsp:// sources (overrides the URL\'s)').env('AFFECTSTREAM_RTSP_PASSWORD'))
+    .addOption(new Option('--media-timeout <s>', 'an rtsp:// feed without audio or video for this long is reconnected (default 5)').env('AFFECTSTREAM_MEDIA_TIMEOUT'));
+}
+
+/** The RTSP flags that were given, checked like the config file's `rtsp` section. */
+function rtspFlags(options: Record<string, unknown>): RtspOptionsInput {
+  const number = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const raw = {
+    transport: options.rtspTransport,
+    latencyMs: number(options.rtspLatency),
+    user: options.rtspUser,
+    password: options.rtspPassword,
+    noMediaTimeoutSeconds: number(options.mediaTimeout),
+  };
+  const parsed = rtspOptionsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    const flag: Record<string, string> = { transport: '--rtsp-transport', latencyMs: '--rtsp-latency', user: '--rtsp-user', password: '--rtsp-password', noMediaTimeoutSeconds: '--media-timeout' };
+    const issues = parsed.error.issues.map((i) => `${flag[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ');
+    throw new AffectStreamError('invalid_argument', `invalid options: ${issues}`);
+  }
+  return parsed.data;
 }
 
 // A reader that goes away (`analyze … | head`) ends the run quietly, as for any Unix filter.
@@ -51,6 +82,7 @@ withAnalysisOptions(
   try {
     process.exitCode = await runAnalyze({
       source,
+      rtsp: resolveRtspOptions(rtspFlags(options)),
       ...(typeof options.out === 'string' ? { out: options.out } : {}),
       ...(typeof options.stream === 'string' ? { stream: options.stream } : {}),
       settings: parseAnalysisSettings(options),
@@ -67,20 +99,67 @@ withAnalysisOptions(
 
 withAnalysisOptions(
   program
+    .command('eval')
+    .description('score a model pack on a folder of labelled face images (<dir>/<class>/*.jpg): accuracy, macro-F1, per-class F1, confusion matrix')
+    .requiredOption('--images <dir>', 'labelled face images, one folder per class (FER2013 layout)')
+    .addOption(new Option('--limit <n>', 'at most this many images per class'))
+    .option('--out <file>', 'write the JSON result to a file instead of stdout')
+    .option('--report <file.html>', 'also write an HTML report with the confusion matrix'),
+).action(async (options: Record<string, unknown>) => {
+  try {
+    const limit = options.limit === undefined ? undefined : Number(options.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new AffectStreamError('invalid_argument', `invalid options: --limit: a whole number ≥ 1, got ${String(options.limit)}`);
+    process.exitCode = await runEval({
+      images: String(options.images),
+      ...(limit !== undefined ? { limitPerClass: limit } : {}),
+      ...(typeof options.out === 'string' ? { out: options.out } : {}),
+      ...(typeof options.report === 'string' ? { report: options.report } : {}),
+      settings: parseAnalysisSettings(options),
+    });
+  } catch (err) {
+    const e = toAffectStreamError(err);
+    process.stderr.write(`affectstream: error: ${e.code}: ${e.message}\n`);
+    process.exitCode = 1;
+  }
+  process.exit();
+});
+
+withAnalysisOptions(
+  program
     .command('serve')
     .description('serve the events of the given sources over a WebSocket feed at /v1/events')
     .option('--source <uri>', 'a source to analyse (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', '8080')
+    .addOption(new Option('--config <file.json>', 'a JSON config file: sources, tokens, ports, model pack, device, RTSP defaults (flags and AFFECTSTREAM_* variables override it)').env('AFFECTSTREAM_CONFIG'))
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('AFFECTSTREAM_HOST'))
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').default('8080').env('AFFECTSTREAM_PORT'))
+    .addOption(new Option('--api-token <token>', 'require this bearer token on the control API (/v1/streams)').env('AFFECTSTREAM_API_TOKEN'))
     .option('--whep <url>', 'a WHEP endpoint to pull a call from (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .addOption(new Option('--whep-token <token>', 'bearer token for the --whep endpoints').env('AFFECTSTREAM_WHEP_TOKEN'))
-    .addOption(new Option('--whip-token <token>', 'require this bearer token from WHIP publishers (POST/PATCH/DELETE /whip/<stream>)').env('AFFECTSTREAM_WHIP_TOKEN')),
-).action(async (options: Record<string, unknown>) => {
+    .addOption(new Option('--whip-token <token>', 'require this bearer token from WHIP publishers (POST/PATCH/DELETE /whip/<stream>)').env('AFFECTSTREAM_WHIP_TOKEN'))
+    .addOption(new Option('--token <name:secret[:streams]>', 'a bearer token for the feed, /metrics and the API, optionally limited to streams a,b (repeatable; AFFECTSTREAM_TOKENS: space-separated)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]))
+    .addOption(new Option('--slow-client <policy>', 'a feed client too far behind live: lag (skip ahead, with a lagged notice) or disconnect').choices(['lag', 'disconnect']).default('lag')),
+).action(async (options: Record<string, unknown>, command: Command) => {
   try {
-    const port = Number(options.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`--port must be 0..65535, got ${String(options.port)}`);
-    const webrtc = parseWebRtcSettings({ whipToken: options.whipToken, whepToken: options.whepToken, whep: options.whep });
-    const running = await startServer({ sources: options.source as string[], host: String(options.host), port, settings: parseAnalysisSettings(options), webrtc });
+    const config = typeof options.config === 'string' ? loadServeConfig(options.config) : {};
+    const sourceOf = (key: string) => command.getOptionValueSource(key) as string | undefined;
+    const top = layered(options, sourceOf, { host: config.host, port: config.port, apiToken: config.apiToken, whipToken: config.whipToken, whepToken: config.whepToken, ...(config.whep && (options.whep as string[]).length === 0 ? { whep: config.whep } : {}) });
+    const port = Number(top.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`--port must be 0..65535, got ${String(top.port)}`);
+    const webrtc = parseWebRtcSettings({ whipToken: top.whipToken, whepToken: top.whepToken, whep: top.whep });
+    const apiToken = top.apiToken === undefined ? undefined : String(top.apiToken);
+    if (apiToken !== undefined && !/^[\x21-\x7e]{8,}$/.test(apiToken)) throw new AffectStreamError('invalid_argument', 'invalid options: --api-token: a bearer token is at least 8 printable ASCII characters without spaces');
+    const running = await startServer({
+      sources: options.source as string[],
+      streams: config.sources ?? [],
+      host: String(top.host),
+      port,
+      settings: parseAnalysisSettings(layered(options, sourceOf, config.analysis)),
+      webrtc,
+      apiToken,
+      rtsp: resolveRtspOptions(config.rtsp, rtspFlags(options)),
+      tokens: ((options.token as string[] | undefined) ?? process.env.AFFECTSTREAM_TOKENS?.split(/\s+/).filter((t) => t.length > 0) ?? []).map(parseTokenFlag),
+      feed: { slowClient: options.slowClient === 'disconnect' ? 'disconnect' : 'lag' },
+    });
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       void running.close().finally(() => process.exit(0));

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'worker_failed'
   | 'device_unavailable'
   | 'peer_lost'
+  | 'unauthorized'
   | 'closed'
   | 'internal';
 

@@ -9,6 +9,16 @@ export { analyzeMedia, analyzeUri, DEFAULT_STREAM_ANALYSIS, type StreamAnalysisO
 export { loadManifest, manifestSchema, type ModelManifest } from './models/manifest.js';
 export { ABAW_CLASSES, CLASS_VALENCE_AROUSAL, type AbawClass, type ExpressionProbs } from './fusion/abaw.js';
 export { fuseWindow, DEFAULT_FUSION_OPTIONS, type FusionOptions } from './fusion/window-fusion.js';
+export { StreamFusion, fuseOffline } from './fusion/stream-fusion.js';
+export type { FusionInput, FusionOutput } from './fusion/dilated-fusion.js';
+export type { KeyframeSummary } from './sink/events.js';
 export type { AffectEvent, ErrorEvent, StatusEvent, StreamEvent } from './sink/events.js';
-export { EventFeed } from './sink/event-feed.js';
+export { EventFeed, DEFAULT_EVENT_FEED_OPTIONS, type EventFeedOptions, type FeedStats } from './sink/event-feed.js';
+export { AffectFeedClient, type FeedClientOptions, type FeedEvent, type FeedNotice, type FeedSubscription, type WebSocketConstructor, type WebSocketLike } from './client/feed-client.js';
+export { feedJsonSchemas, FEED_PROTOCOL_VERSION, type ClientMessage, type EventType, type FeedErrorMessage, type FeedMeta, type GapMessage, type HelloMessage, type LaggedMessage, type SubscribeMessage } from './sink/feed-protocol.js';
+export { TokenAuth, type Principal, type TokenSpec } from './sink/auth.js';
 export { NdjsonWriter } from './sink/ndjson-writer.js';
+export { LiveRtspSource, type LinkEvent, type MediaGap } from './ingest/rtsp/live-rtsp-source.js';
+export { DEFAULT_RTSP_OPTIONS, resolveRtspOptions, type RtspSourceOptions } from './ingest/rtsp/rtsp-options.js';
+export { analyzeRtsp } from './pipeline/live-analysis.js';
+export { StreamRegistry, type StreamInfo, type StreamMeta } from './pipeline/stream-registry.js';

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AffectStreamError } from '../errors.js';
-import { DEFAULT_FUSION_OPTIONS } from '../fusion/window-fusion.js';
+import { DEFAULT_FUSION_OPTIONS, type FusionOptions } from '../fusion/window-fusion.js';
 import { DEFAULT_DECODE_OPTIONS, type DecodeOptions } from '../ingest/gst-source.js';
 import { DEFAULT_STREAM_ANALYSIS, type StreamAnalysisOptions } from '../pipeline/stream-analysis.js';
 import { defaultBatching, NO_BATCHING, type BatchingOptions, type EngineOptions } from '../pipeline/inference-engine.js';
@@ -30,6 +30,12 @@ const settingsSchema = z.object({
   batchSize: z.coerce.number().int().min(1).max(256).optional(),
   /** Overrides every model's batch deadline, ms. */
   batchDelay: z.coerce.number().min(0).max(1000).optional(),
+  /** Largest gap between an aligned facial and speech key frame, s. */
+  tolerance: z.coerce.number().min(0.02).max(2).default(DEFAULT_FUSION_OPTIONS.keyframeTolerance),
+  /** Dilation rates of the temporal fusion, in analysis frames: "1,2,4,8" or a list. */
+  dilations: z
+    .preprocess((v) => (typeof v === 'string' ? v.split(',').map((d) => d.trim()) : v), z.array(z.coerce.number().int().min(1).max(64)).min(1).max(8))
+    .default([...DEFAULT_FUSION_OPTIONS.dilations]),
 });
 
 export type AnalysisSettings = z.infer<typeof settingsSchema>;
@@ -48,7 +54,7 @@ export function batchingOf(settings: AnalysisSettings): (device: Device) => Batc
   return (device) => {
     const base = settings.batching ? defaultBatching(device) : NO_BATCHING;
     const override = (p: { maxBatch: number; maxDelayMs: number }) => ({ maxBatch: settings.batchSize ?? p.maxBatch, maxDelayMs: settings.batchDelay ?? p.maxDelayMs });
-    return { detect: override(base.detect), classify: override(base.classify), voice: override(base.voice) };
+    return { detect: override(base.detect), classify: override(base.classify), voice: override(base.voice), fusion: override(base.fusion) };
   };
 }
 
@@ -68,5 +74,9 @@ export function decodeOptionsOf(settings: AnalysisSettings): DecodeOptions {
 }
 
 export function streamOptionsOf(settings: AnalysisSettings, streamId: string): StreamAnalysisOptions {
-  return { ...DEFAULT_STREAM_ANALYSIS, streamId, windowSeconds: settings.window, fusion: { ...DEFAULT_FUSION_OPTIONS, emitFeatures: settings.features } };
+  return { ...DEFAULT_STREAM_ANALYSIS, streamId, windowSeconds: settings.window, fusion: fusionOptionsOf(settings) };
+}
+
+export function fusionOptionsOf(settings: AnalysisSettings): FusionOptions {
+  return { ...DEFAULT_FUSION_OPTIONS, emitFeatures: settings.features, stepSeconds: 1 / settings.fps, keyframeTolerance: settings.tolerance, dilations: settings.dilations };
 }

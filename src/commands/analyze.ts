@@ -4,6 +4,7 @@
  */
 import { lastValueFrom, tap } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
+import type { RtspSourceOptions } from '../ingest/rtsp/rtsp-options.js';
 import { defaultStreamId, toSourceUri } from '../ingest/source-uri.js';
 import { loadManifest } from '../models/manifest.js';
 import { InferenceEngine } from '../pipeline/inference-engine.js';
@@ -19,6 +20,8 @@ export interface AnalyzeCommand {
   readonly settings: AnalysisSettings;
   /** Bearer token for a `whep+http(s)://` source. */
   readonly whepToken?: string;
+  /** Settings of an `rtsp://` source. */
+  readonly rtsp?: RtspSourceOptions;
 }
 
 /** Returns the process exit code. */
@@ -33,7 +36,7 @@ export async function runAnalyze(command: AnalyzeCommand): Promise<number> {
     toSourceUri(command.source);
     const pack = loadManifest(command.settings.models);
     engine = await InferenceEngine.create(engineOptionsOf(command.settings));
-    const events$ = analyzeSource(command.source, streamId, command.settings, engine, pack.manifest.models.vad, command.whepToken);
+    const events$ = analyzeSource(command.source, streamId, command.settings, engine, pack.manifest.models.vad, command.whepToken, command.rtsp);
     let writes = Promise.resolve();
     await lastValueFrom(
       events$.pipe(

@@ -6,11 +6,14 @@
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { AffectStreamError } from '../errors.js';
+import { isRtspUri } from '../ingest/rtsp/rtsp-url.js';
+import { DEFAULT_RTSP_OPTIONS, type RtspSourceOptions } from '../ingest/rtsp/rtsp-options.js';
 import { toSourceUri } from '../ingest/source-uri.js';
 import { DEFAULT_SESSION_MEDIA, type SessionMediaOptions } from '../ingest/webrtc/session-media.js';
 import { whepEndpointOf, whepSource } from '../ingest/webrtc/whep-client.js';
 import type { VadSpec } from '../models/manifest.js';
 import { analyzeMedia, analyzeUri } from '../pipeline/stream-analysis.js';
+import { analyzeRtsp } from '../pipeline/live-analysis.js';
 import type { InferenceEngine } from '../pipeline/inference-engine.js';
 import type { StreamEvent } from '../sink/events.js';
 import { decodeOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
@@ -39,11 +42,15 @@ export function webrtcMediaOptionsOf(settings: AnalysisSettings): Partial<Sessio
   return { decode: { ...DEFAULT_SESSION_MEDIA.decode, fps: settings.fps, width: settings.width } };
 }
 
-/** Events of one source. Throws (typed) for a local file that is not there. */
-export function analyzeSource(source: string, stream: string, settings: AnalysisSettings, engine: InferenceEngine, vad: VadSpec, whepToken?: string): Observable<StreamEvent> {
+/**
+ * Events of one source. Throws (typed) for a local file that is not there. `rtsp`: the settings of an
+ * `rtsp://` / `rtsps://` source (reconnection, transport, credentials).
+ */
+export function analyzeSource(source: string, stream: string, settings: AnalysisSettings, engine: InferenceEngine, vad: VadSpec, whepToken?: string, rtsp: RtspSourceOptions = DEFAULT_RTSP_OPTIONS): Observable<StreamEvent> {
   const uri = toSourceUri(source);
   const endpoint = whepEndpointOf(uri);
   const options = streamOptionsOf(settings, stream);
+  if (isRtspUri(uri)) return analyzeRtsp(uri, rtsp, decodeOptionsOf(settings), engine, vad, options);
   if (endpoint === undefined) return analyzeUri(uri, decodeOptionsOf(settings), engine, vad, options);
   // A live call: nothing to hold back, so no flow gate.
   return analyzeMedia(whepSource(endpoint, stream, { token: whepToken, media: webrtcMediaOptionsOf(settings) }), engine, vad, options);

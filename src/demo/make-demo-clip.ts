@@ -34,6 +34,12 @@ export interface ClipSegment {
   seconds: number;
   /** Text for espeak-ng; absent or empty: silence. Must fit in the segment (after the lead-in). */
   speech?: string;
+  /** A recording to play instead of `speech` (any audio file ffmpeg reads); cut at the segment's end. */
+  speechFile?: string;
+  /** Silence before this segment's speech, s (default: the clip's speechLeadIn). */
+  speechLeadIn?: number;
+  /** Gaussian blur of the picture, sigma in output pixels (an out-of-focus camera); default none. */
+  blur?: number;
 }
 
 export type ClipContainer = 'mp4' | 'mov' | 'mkv' | 'webm';
@@ -141,7 +147,7 @@ function checkNumber(name: string, v: number, min: number): void {
 }
 
 /** ffmpeg filter for one still: crop (black outside the image), scale to fit width x height, pad black. */
-function stillFilter(image: { width: number; height: number }, crop: CropRect | undefined, width: number, height: number): string {
+function stillFilter(image: { width: number; height: number }, crop: CropRect | undefined, width: number, height: number, blur = 0): string {
   const steps = ['format=rgb24'];
   if (crop) {
     const x = Math.round(crop.x);
@@ -154,6 +160,7 @@ function stillFilter(image: { width: number; height: number }, crop: CropRect | 
   }
   steps.push(`scale=${width}:${height}:force_original_aspect_ratio=decrease:flags=lanczos`);
   steps.push(`pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:black`, 'setsar=1');
+  if (blur > 0) steps.push(`gblur=sigma=${blur}`);
   return steps.join(',');
 }
 
@@ -204,8 +211,17 @@ export async function makeFaceClip(options: FaceClipOptions): Promise<FaceClipRe
     for (const [i, seg] of options.segments.entries()) {
       const size = await probeSize(seg.image, ffprobe);
       const still = join(work, `still-${i}.png`);
-      await run(ffmpeg, ['-nostdin', '-v', 'error', '-y', '-i', resolve(seg.image), '-vf', stillFilter(size, seg.crop, width, height), '-frames:v', '1', still]);
+      await run(ffmpeg, ['-nostdin', '-v', 'error', '-y', '-i', resolve(seg.image), '-vf', stillFilter(size, seg.crop, width, height, seg.blur), '-frames:v', '1', still]);
       stills.push(still);
+      const segLeadIn = seg.speechLeadIn ?? leadIn;
+      if (seg.speechFile) {
+        const wav = join(work, `speech-${i}.wav`);
+        // Recordings are cut to fit; their own leading silence stays, as a real speaker's pause would.
+        await run(ffmpeg, ['-nostdin', '-v', 'error', '-y', '-i', resolve(seg.speechFile), '-t', String(Math.max(0.01, (seconds[i] as number) - segLeadIn)), wav]);
+        speech.push(wav);
+        speechSeconds.push((await probeDurations(wav, ffprobe)).format);
+        continue;
+      }
       const text = seg.speech?.trim() ?? '';
       if (text === '') {
         speech.push(null);
@@ -218,9 +234,9 @@ export async function makeFaceClip(options: FaceClipOptions): Promise<FaceClipRe
       const args = ['-v', options.voice ?? 'en', '-s', String(options.wordsPerMinute ?? 150), '-w', wav, '-f', textFile];
       await run(espeak, args);
       const spoken = (await probeDurations(wav, ffprobe)).format;
-      if (!(spoken + leadIn <= (seconds[i] as number))) {
+      if (!(spoken + segLeadIn <= (seconds[i] as number))) {
         throw new Error(
-          `segments[${i}]: the speech lasts ${spoken.toFixed(2)} s (+${leadIn} s lead-in), longer than the segment's ${seconds[i]} s; ` +
+          `segments[${i}]: the speech lasts ${spoken.toFixed(2)} s (+${segLeadIn} s lead-in), longer than the segment's ${seconds[i]} s; ` +
             'shorten the text or lengthen the segment',
         );
       }
@@ -243,7 +259,7 @@ export async function makeFaceClip(options: FaceClipOptions): Promise<FaceClipRe
       const wav = speech[i];
       if (wav) {
         inputs.push('-i', wav);
-        const delayMs = Math.round(leadIn * 1000);
+        const delayMs = Math.round((options.segments[i]!.speechLeadIn ?? leadIn) * 1000);
         filters.push(
           `[${input}:a]aresample=${sampleRate},adelay=${delayMs}:all=1,${aformat},apad=whole_len=${samples[i]},` +
             `atrim=end_sample=${samples[i]},asetpts=PTS-STARTPTS[a${i}]`,

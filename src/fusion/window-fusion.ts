@@ -1,5 +1,6 @@
 /**
- * First fusion: one window's face and voice results → expression distribution, valence, arousal and
+ * First fusion, kept for the public API and for the summaries the temporal fusion shares
+ * (stream-fusion.ts is what the pipeline runs): one window's face and voice results → expression distribution, valence, arousal and
  * per-modality weights. Face evidence is detector confidence × how large the face is; voice evidence
  * is speech probability. Both are averaged over the window, so a face seen half the window counts half.
  * Valence comes from the face only (the default pack has no voice valence model); arousal blends face
@@ -20,6 +21,14 @@ export interface FusionOptions {
   readonly speechThreshold: number;
   /** Include the mean speech embedding in events. */
   readonly emitFeatures: boolean;
+  /** Fusion step, s: one per analysis frame (1 / fps). */
+  readonly stepSeconds: number;
+  /** Largest media-time gap between a facial and a speech key frame that are aligned, s. */
+  readonly keyframeTolerance: number;
+  /** Dilation rates (in steps) of the temporal fusion layer. */
+  readonly dilations: readonly number[];
+  /** Taps per dilated kernel. */
+  readonly taps: number;
 }
 
 export const DEFAULT_FUSION_OPTIONS: Readonly<FusionOptions> = Object.freeze({
@@ -27,6 +36,10 @@ export const DEFAULT_FUSION_OPTIONS: Readonly<FusionOptions> = Object.freeze({
   minFaceHeight: 0.03,
   speechThreshold: 0.5,
   emitFeatures: false,
+  stepSeconds: 0.1,
+  keyframeTolerance: 0.3,
+  dilations: Object.freeze([1, 2, 4, 8]),
+  taps: 3,
 });
 
 export interface WindowAnalysis {
@@ -50,7 +63,7 @@ function primaryFace(faces: readonly FaceResult[]): FaceResult | undefined {
   return faces.reduce<FaceResult | undefined>((best, f) => (!best || f.box[2] * f.box[3] > best.box[2] * best.box[3] ? f : best), undefined);
 }
 
-function summariseFaces(frames: readonly FrameFaces[]): FaceSummary[] {
+export function summariseFaces(frames: readonly FrameFaces[]): FaceSummary[] {
   const latest = [...frames].reverse().find((f) => f.faces.length > 0);
   return (latest?.faces ?? []).map((f) => ({ box: f.box.map(round) as FaceSummary['box'], score: round(f.score), label: topClass(withOtherClass(f.probs)) }));
 }
@@ -70,7 +83,7 @@ function faceBranch(frames: readonly FrameFaces[], options: FusionOptions) {
   return { weight: evidence / Math.max(1, frames.length), probs: withOtherClass(probs) };
 }
 
-function voiceBranch(voice: VoiceResult | null, options: FusionOptions) {
+export function voiceBranch(voice: VoiceResult | null, options: FusionOptions) {
   if (!voice || voice.frames.length === 0) return { weight: 0, summary: null, arousal: null };
   const speechFrames = voice.frames.filter((f) => f.speech >= options.speechThreshold);
   const meanSpeech = voice.frames.reduce((sum, f) => sum + f.speech, 0) / voice.frames.length;
@@ -104,6 +117,7 @@ export function fuseWindow(analysis: WindowAnalysis, options: FusionOptions = DE
     valence: faceVa ? round(faceVa.valence) : null,
     arousal: arousal === null ? null : round(arousal),
     weights: { face: round(weights.face), voice: round(weights.voice) },
+    keyframes: [],
     faces: summariseFaces(analysis.faceFrames),
     voice: voice.summary,
     frames: analysis.faceFrames.length,
@@ -119,11 +133,11 @@ function meanEmbedding(voice: VoiceResult): number[] {
   return mean.map(round);
 }
 
-function round(x: number): number {
+export function round(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
 
-function roundProbs(probs: ExpressionProbs): ExpressionProbs {
+export function roundProbs(probs: ExpressionProbs): ExpressionProbs {
   const out = zeroProbs();
   for (const c of ABAW_CLASSES) out[c] = round(probs[c]);
   return out;

@@ -35,6 +35,7 @@ const EXPLANATION: Record<ErrorCode, string> = {
   worker_failed: 'worker failed',
   device_unavailable: 'execution provider unavailable',
   peer_lost: 'WebRTC peer lost',
+  unauthorized: 'unauthorized',
   closed: 'closed',
   internal: 'internal error',
 };

@@ -51,22 +51,26 @@ function gdpSink(name: string, maxBuffers: number, sync: boolean): string {
  * timestamps as usual.
  */
 export function videoSinkBin(options: Pick<DecodeOptions, 'fps' | 'width'>, sync: boolean, name = 'video', variableRate = false): string {
+  return `${videoConvertBin(options, variableRate)} ! ${gdpSink(name, 4, sync)}`;
+}
+
+/** Decoded video → packed RGB at the analysis rate and width (the part of videoSinkBin before its sink). */
+export function videoConvertBin(options: Pick<DecodeOptions, 'fps' | 'width'>, variableRate = false): string {
   const nominal = variableRate ? 'capssetter caps="video/x-raw,framerate=(fraction)60/1" ! ' : '';
   const rate = `${nominal}videorate drop-only=true max-rate=${options.fps}`;
   // Drop frames before scaling and convert last: scaling in YUV at the analysis rate is the cheap order.
-  return (
-    `${rate} ! videoscale ! ` +
-    `video/x-raw,width=${options.width},pixel-aspect-ratio=1/1 ! videoconvert ! video/x-raw,format=RGB ! ${gdpSink(name, 4, sync)}`
-  );
+  return `${rate} ! videoscale ! video/x-raw,width=${options.width},pixel-aspect-ratio=1/1 ! videoconvert ! video/x-raw,format=RGB`;
 }
 
 /** Decoded audio → 16 kHz mono F32LE in chunks of `audioChunkSeconds`, into appsink `name`. */
 export function audioSinkBin(options: Pick<DecodeOptions, 'audioChunkSeconds'>, sync: boolean, name = 'audio'): string {
+  return `${audioConvertBin(options)} ! ${gdpSink(name, 16, sync)}`;
+}
+
+/** Decoded audio → 16 kHz mono F32LE chunks (the part of audioSinkBin before its sink). */
+export function audioConvertBin(options: Pick<DecodeOptions, 'audioChunkSeconds'>): string {
   const chunkMs = Math.round(options.audioChunkSeconds * 1000);
-  return (
-    `audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=${ANALYSIS_SAMPLE_RATE} ! ` +
-    `audiobuffersplit output-buffer-duration=${chunkMs}/1000 ! ${gdpSink(name, 16, sync)}`
-  );
+  return `audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=${ANALYSIS_SAMPLE_RATE} ! audiobuffersplit output-buffer-duration=${chunkMs}/1000`;
 }
 
 export function buildLaunchString(uri: string, options: DecodeOptions): string {

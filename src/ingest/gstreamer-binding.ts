@@ -69,6 +69,11 @@ export function openPipeline(launch: string): GstPipeline {
   return pipeline;
 }
 
+/** Pipelines opened and not yet closed (tests count them to check that a stopped stream freed its own). */
+export function livePipelineCount(): number {
+  return livePipelines.size;
+}
+
 export function closePipeline(pipeline: GstPipeline): void {
   livePipelines.delete(pipeline);
   pipeline.stop();

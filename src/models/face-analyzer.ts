@@ -3,6 +3,7 @@
  * separately: BlazeFace over a batch of frames, then the expression models over a batch of faces.
  */
 import { buildAnchors, decodeDetections, weightedNms, type Anchor } from './blazeface.js';
+import { faceSharpness } from './face-quality.js';
 import { letterboxRegion, sampleSquare, type RgbImage } from './image-ops.js';
 import type { ExpressionModelSpec, FaceDetectorSpec, LoadedManifest } from './manifest.js';
 import { readVerifiedModel } from './manifest.js';
@@ -16,6 +17,8 @@ export interface FaceResult {
   readonly score: number;
   /** Ensemble distribution over the seven classes the models know (Other = 0 here). */
   readonly probs: ExpressionProbs;
+  /** Contrast-normalised Laplacian spread of the face crop (face-quality.ts); low when blurred. */
+  readonly sharpness?: number;
 }
 
 export interface FrameFaces {
@@ -30,6 +33,7 @@ export interface FrameInput extends RgbImage {
 export interface DetectedFace {
   readonly box: [number, number, number, number];
   readonly score: number;
+  readonly sharpness?: number;
 }
 
 export interface DetectedFrame {
@@ -104,7 +108,10 @@ export class FaceAnalyzer {
       const scores = concat(scoreParts.map((p) => itemOf(p, i, frames.length)));
       const boxes = concat(boxParts.map((p) => itemOf(p, i, frames.length)));
       const faces = this.#faces(frame, regions[i]!, scores, boxes);
-      return { pts: frame.pts, faces: faces.map((face) => ({ ...face, inputs: this.#expression.map((runner) => expressionInput(runner.spec, frame, face.box)) })) };
+      return {
+        pts: frame.pts,
+        faces: faces.map((face) => ({ ...face, sharpness: faceSharpness(frame, face.box), inputs: this.#expression.map((runner) => expressionInput(runner.spec, frame, face.box)) })),
+      };
     });
   }
 
@@ -176,7 +183,7 @@ export class FaceAnalyzer {
 }
 
 /** The expression model's input for one face: a square crop around the box, resampled and normalised. */
-function expressionInput(spec: ExpressionModelSpec, frame: FrameInput, box: readonly [number, number, number, number]): Float32Array {
+export function expressionInput(spec: ExpressionModelSpec, frame: RgbImage, box: readonly [number, number, number, number]): Float32Array {
   const channels = spec.color === 'gray' ? 1 : 3;
   const input = new Float32Array(spec.inputSize * spec.inputSize * channels);
   const [x, y, w, h] = box;

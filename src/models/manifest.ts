@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { AffectStreamError } from '../errors.js';
 import { ABAW_CLASSES } from '../fusion/abaw.js';
+import { FACE_FEATURES, VOICE_FEATURES } from '../fusion/branch-features.js';
 
 const modelFile = z.object({
   /** Path relative to the manifest. */
@@ -91,6 +92,24 @@ const speechEmbedding = modelFile.extend({
   dimensions: z.number().int().positive(),
 });
 
+/**
+ * A learned fusion model (docs/fusion.md): takes the per-step feature sequences and weights of
+ * `history` steps before the window and the window's own steps, and gives the window's outputs.
+ * Inputs: face [B,T,faceFeatures], voice [B,T,voiceFeatures], weights [B,T,2], current [B,T]
+ * (1 on the window's steps). Outputs: logits [B,8] (ABAW order), valence [B,1], arousal [B,1].
+ * It must be causal (no step may depend on later steps).
+ */
+const fusionModel = modelFile.extend({
+  inputs: z.object({ face: z.string(), voice: z.string(), weights: z.string(), current: z.string() }),
+  outputs: z.object({ logits: z.string().optional(), valence: z.string(), arousal: z.string() }),
+  faceFeatures: z.number().int().positive(),
+  voiceFeatures: z.number().int().positive(),
+  /** Append the 96-d speech embedding to each voice row (the worker then computes embeddings). */
+  speechEmbedding: z.boolean().default(false),
+  /** Steps before the window that the model reaches back to. */
+  history: z.number().int().min(0).max(1024),
+});
+
 export const manifestSchema = z.object({
   name: z.string(),
   version: z.string(),
@@ -102,6 +121,13 @@ export const manifestSchema = z.object({
     vad: vadModel,
     mel: melModel,
     speechEmbedding,
+    /** Optional learned fusion; without it the parameter-free fusion runs. */
+    fusion: z
+      .object({
+        temporalFusion: fusionModel.extend({ outputs: fusionModel.shape.outputs.required({ logits: true }) }).optional(),
+        crossModalAttention: fusionModel.optional(),
+      })
+      .optional(),
   }),
 });
 
@@ -111,6 +137,29 @@ export type ExpressionModelSpec = z.infer<typeof expressionModel>;
 export type VadSpec = z.infer<typeof vadModel>;
 export type MelSpec = z.infer<typeof melModel>;
 export type SpeechEmbeddingSpec = z.infer<typeof speechEmbedding>;
+export type FusionModelSpec = z.infer<typeof fusionModel>;
+
+/** What the main thread's fusion stage needs to know about the pack's fusion models. */
+export interface FusionModelsInfo {
+  readonly temporal: boolean;
+  readonly crossModal: boolean;
+  /** Longest history any of them needs, steps. */
+  readonly history: number;
+  /** Speech-embedding values appended to each voice row (0 for none). */
+  readonly embeddingDims: number;
+}
+
+export function fusionModelsOf(manifest: ModelManifest): FusionModelsInfo | undefined {
+  const { temporalFusion, crossModalAttention } = manifest.models.fusion ?? {};
+  const specs = [temporalFusion, crossModalAttention].filter((s): s is FusionModelSpec => s !== undefined);
+  if (specs.length === 0) return undefined;
+  return {
+    temporal: temporalFusion !== undefined,
+    crossModal: crossModalAttention !== undefined,
+    history: Math.max(...specs.map((s) => s.history)),
+    embeddingDims: specs.some((s) => s.speechEmbedding) ? manifest.models.speechEmbedding.dimensions : 0,
+  };
+}
 
 export interface LoadedManifest {
   readonly manifest: ModelManifest;
@@ -137,8 +186,24 @@ export function loadManifest(manifestPath: string): LoadedManifest {
       throw new AffectStreamError('invalid_argument', `invalid model manifest ${manifestPath}: expression model ${model.name} has labels without an ABAW class: ${unmapped.join(', ')}`);
     }
   }
+  checkFusionModels(parsed.data, manifestPath);
   const directory = dirname(resolve(manifestPath));
   return { manifest: parsed.data, directory, pathOf: (spec) => resolve(directory, spec.file) };
+}
+
+/** The feature layout is the code's (branch-features.ts), so a model must declare exactly it. */
+function checkFusionModels(manifest: ModelManifest, manifestPath: string): void {
+  const fusion = manifest.models.fusion ?? {};
+  const anyEmbedding = Object.values(fusion).some((s) => s?.speechEmbedding);
+  for (const [role, spec] of Object.entries(fusion)) {
+    if (!spec) continue;
+    const voice = VOICE_FEATURES + (anyEmbedding ? manifest.models.speechEmbedding.dimensions : 0);
+    const fail = (what: string) => {
+      throw new AffectStreamError('invalid_argument', `invalid model manifest ${manifestPath}: models.fusion.${role}.${what} (see docs/fusion.md)`);
+    };
+    if (spec.faceFeatures !== FACE_FEATURES) fail(`faceFeatures is ${spec.faceFeatures}, the face rows have ${FACE_FEATURES} values`);
+    if (spec.voiceFeatures !== voice) fail(`voiceFeatures is ${spec.voiceFeatures}, the voice rows have ${voice} values${anyEmbedding ? ' (with the speech embedding)' : ''}`);
+  }
 }
 
 /** Reads a model file and checks its sha256; the bytes are returned so the file is read once. */
@@ -158,5 +223,6 @@ export function readVerifiedModel(path: string, expectedSha256: string): Uint8Ar
 
 export function allModelFiles(manifest: ModelManifest): Array<{ file: string; sha256: string }> {
   const m = manifest.models;
-  return [m.faceDetector, ...m.expression, m.vad, m.mel, m.speechEmbedding];
+  const fusion = [m.fusion?.temporalFusion, m.fusion?.crossModalAttention].filter((s): s is FusionModelSpec => s !== undefined);
+  return [m.faceDetector, ...m.expression, m.vad, m.mel, m.speechEmbedding, ...fusion];
 }

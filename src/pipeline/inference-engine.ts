@@ -8,6 +8,9 @@ import type { ExpressionProbs } from '../fusion/abaw.js';
 import type { VideoFrame } from '../ingest/media-types.js';
 import type { DetectedFrame, FrameFaces } from '../models/face-analyzer.js';
 import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
+import type { FusionInput } from '../fusion/dilated-fusion.js';
+import type { FusionModelOutput } from '../models/fusion-models.js';
+import { fusionModelsOf, loadManifest, type FusionModelsInfo } from '../models/manifest.js';
 import { BatchScheduler, type BatchPolicy, type BatchStats } from './batch-scheduler.js';
 import type { Device, FaceInputs, ItemOutcome, TransferredFrame } from './inference-protocol.js';
 import { AffectStreamError } from '../errors.js';
@@ -17,6 +20,8 @@ export interface BatchingOptions {
   readonly detect: BatchPolicy;
   readonly classify: BatchPolicy;
   readonly voice: BatchPolicy;
+  /** The pack's learned fusion models (one window of a stream per request); unused without them. */
+  readonly fusion: BatchPolicy;
 }
 
 /**
@@ -31,6 +36,7 @@ export const CPU_BATCHING: BatchingOptions = Object.freeze({
   detect: { maxBatch: 16, maxDelayMs: 0 },
   classify: { maxBatch: 32, maxDelayMs: 0 },
   voice: { maxBatch: 16, maxDelayMs: 0 },
+  fusion: { maxBatch: 32, maxDelayMs: 0 },
 });
 
 /**
@@ -41,6 +47,7 @@ export const GPU_BATCHING: BatchingOptions = Object.freeze({
   detect: { maxBatch: 32, maxDelayMs: 8 },
   classify: { maxBatch: 64, maxDelayMs: 4 },
   voice: { maxBatch: 32, maxDelayMs: 10 },
+  fusion: { maxBatch: 64, maxDelayMs: 2 },
 });
 
 export function defaultBatching(device: Device): BatchingOptions {
@@ -52,6 +59,7 @@ export const NO_BATCHING: BatchingOptions = Object.freeze({
   detect: { maxBatch: 1, maxDelayMs: 0 },
   classify: { maxBatch: 1, maxDelayMs: 0 },
   voice: { maxBatch: 1, maxDelayMs: 0 },
+  fusion: { maxBatch: 1, maxDelayMs: 0 },
 });
 
 export interface OverloadOptions {
@@ -84,12 +92,15 @@ export class InferenceEngine {
   readonly #detect: BatchScheduler<VideoFrame, DetectedFrame>;
   readonly #classify: BatchScheduler<FaceInputs, ExpressionProbs>;
   readonly #voice: BatchScheduler<VoiceRequest, VoiceResult>;
+  readonly #fusion: BatchScheduler<FusionInput, FusionModelOutput>;
+  readonly #fusionModels: FusionModelsInfo | undefined;
   /** Submission time of each frame still being analysed, oldest first (Map keeps insertion order). */
   readonly #outstanding = new Map<number, number>();
   #nextFrame = 0;
 
-  private constructor(pool: InferencePool, batching: BatchingOptions, overload: OverloadOptions) {
+  private constructor(pool: InferencePool, batching: BatchingOptions, overload: OverloadOptions, fusionModels: FusionModelsInfo | undefined) {
     this.#pool = pool;
+    this.#fusionModels = fusionModels;
     this.#overload = overload;
     const lanes = pool.size;
     this.#detect = new BatchScheduler<VideoFrame, DetectedFrame>({ name: 'detect', ...batching.detect, maxInFlight: lanes }, (frames) => {
@@ -101,12 +112,25 @@ export class InferenceEngine {
       pool.run({ type: 'classify', faces }, [...new Set(faces.flatMap((f) => f.inputs.map((input) => input.buffer as ArrayBuffer)))]).then(unwrapOutcomes),
     );
     this.#voice = new BatchScheduler<VoiceRequest, VoiceResult>({ name: 'voice', ...batching.voice, maxInFlight: lanes }, (items) => pool.run({ type: 'voice', items }).then(unwrapOutcomes));
+    this.#fusion = new BatchScheduler<FusionInput, FusionModelOutput>({ name: 'fusion', ...batching.fusion, maxInFlight: lanes }, (items) => pool.run({ type: 'fusion', items }).then(unwrapOutcomes));
   }
 
   static async create(options: EngineOptions): Promise<InferenceEngine> {
+    // The workers validate the manifest too; reading it here tells the streams which fusion runs where.
+    const fusionModels = fusionModelsOf(loadManifest(options.manifestPath).manifest);
     const pool = await InferencePool.create(options);
     const batching = typeof options.batching === 'function' ? options.batching(pool.device) : (options.batching ?? defaultBatching(pool.device));
-    return new InferenceEngine(pool, batching, options.overload ?? DEFAULT_OVERLOAD);
+    return new InferenceEngine(pool, batching, options.overload ?? DEFAULT_OVERLOAD, fusionModels);
+  }
+
+  /** The pack's learned fusion models; undefined: the streams fuse with the parameter-free layer. */
+  get fusionModels(): FusionModelsInfo | undefined {
+    return this.#fusionModels;
+  }
+
+  /** One stream-window through the pack's learned fusion models (batched across streams). */
+  runFusion(input: FusionInput): Promise<FusionModelOutput> {
+    return this.#fusion.submit(input);
   }
 
   get pool(): InferencePool {
@@ -120,10 +144,18 @@ export class InferenceEngine {
     try {
       const detected = await this.#detect.submit(frame);
       const probs = await Promise.all(detected.faces.map((face) => this.#classify.submit({ inputs: face.inputs })));
-      return { pts: detected.pts, faces: detected.faces.map((face, i) => ({ box: face.box, score: face.score, probs: probs[i]! })) };
+      return {
+        pts: detected.pts,
+        faces: detected.faces.map((face, i) => ({ box: face.box, score: face.score, probs: probs[i]!, ...(face.sharpness !== undefined ? { sharpness: face.sharpness } : {}) })),
+      };
     } finally {
       this.#outstanding.delete(id);
     }
+  }
+
+  /** Expression distribution of one face whose inputs are already cut (evaluation on cropped face images). */
+  classifyFace(face: FaceInputs): Promise<ExpressionProbs> {
+    return this.#classify.submit(face);
   }
 
   analyzeVoice(request: VoiceRequest): Promise<VoiceResult> {
@@ -141,13 +173,14 @@ export class InferenceEngine {
   }
 
   stats(): EngineStats {
-    return { pool: this.#pool.stats(), device: this.#pool.device, schedulers: [this.#detect.stats(), this.#classify.stats(), this.#voice.stats()] };
+    return { pool: this.#pool.stats(), device: this.#pool.device, schedulers: [this.#detect.stats(), this.#classify.stats(), this.#voice.stats(), ...(this.#fusionModels ? [this.#fusion.stats()] : [])] };
   }
 
   async close(): Promise<void> {
     this.#detect.close();
     this.#classify.close();
     this.#voice.close();
+    this.#fusion.close();
     await this.#pool.close();
   }
 }

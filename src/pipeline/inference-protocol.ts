@@ -6,6 +6,8 @@
 import type { ExpressionProbs } from '../fusion/abaw.js';
 import type { DetectedFrame } from '../models/face-analyzer.js';
 import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
+import type { FusionInput } from '../fusion/dilated-fusion.js';
+import type { FusionModelOutput } from '../models/fusion-models.js';
 import type { ErrorCode } from '../errors.js';
 
 /** Where ONNX Runtime runs the models. */
@@ -38,6 +40,8 @@ export type InferenceRequest =
   | { readonly type: 'detect'; readonly frames: TransferredFrame[] }
   | { readonly type: 'classify'; readonly faces: FaceInputs[] }
   | { readonly type: 'voice'; readonly items: VoiceRequest[] }
+  /** One window of each of several streams for the pack's learned fusion models. */
+  | { readonly type: 'fusion'; readonly items: FusionInput[] }
   | { readonly type: 'cpu-time' };
 
 /** What became of one item of a batch: a batch that fails is rerun item by item in the worker, so one bad item fails alone. */
@@ -49,7 +53,9 @@ export type InferenceResult<R extends InferenceRequest> = R extends { type: 'det
     ? ItemOutcome<ExpressionProbs>[]
     : R extends { type: 'voice' }
       ? ItemOutcome<VoiceResult>[]
-      : number;
+      : R extends { type: 'fusion' }
+        ? ItemOutcome<FusionModelOutput>[]
+        : number;
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly result: unknown; readonly busyMs: number }

@@ -10,17 +10,24 @@ import { FaceAnalyzer, type DetectedFrame, type FrameInput } from '../models/fac
 import { loadManifest, type LoadedManifest } from '../models/manifest.js';
 import type { SessionSettings } from '../models/ort-session.js';
 import { VoiceAnalyzer } from '../models/voice-analyzer.js';
+import { FusionModels } from '../models/fusion-models.js';
 import type { Device, InferenceRequest, ItemOutcome, TransferredFrame, WorkerInit, WorkerReply, WorkerReady } from './inference-protocol.js';
 
 interface Models {
   readonly face: FaceAnalyzer;
   readonly voice: VoiceAnalyzer;
+  /** The pack's learned fusion models; undefined when it has none. */
+  readonly fusion: FusionModels | undefined;
   readonly device: Device;
   readonly fallbackReason?: string;
 }
 
 async function loadModels(pack: LoadedManifest, init: WorkerInit): Promise<Models> {
-  const load = async (settings: SessionSettings) => ({ face: await FaceAnalyzer.create(pack, settings), voice: await VoiceAnalyzer.create(pack, settings) });
+  const load = async (settings: SessionSettings) => ({
+    face: await FaceAnalyzer.create(pack, settings),
+    voice: await VoiceAnalyzer.create(pack, settings),
+    fusion: await FusionModels.create(pack, settings),
+  });
   try {
     return { ...(await load({ intraOpThreads: init.intraOpThreads, device: init.device })), device: init.device };
   } catch (err) {
@@ -93,7 +100,7 @@ async function main(): Promise<void> {
   // One batch at a time: a worker is one inference lane; the pool decides how many lanes run.
   let queue = Promise.resolve();
   port.on('message', (message: { id: number; request: InferenceRequest }) => {
-    queue = queue.then(async () => {
+    const handle = async () => {
       const started = performance.now();
       try {
         const { request } = message;
@@ -112,6 +119,12 @@ async function main(): Promise<void> {
           case 'voice':
             result = await runIsolated(request.items, (items) => models.voice.analyzeBatch(items));
             break;
+          case 'fusion': {
+            const fusion = models.fusion;
+            if (!fusion) throw new AffectStreamError('internal', 'fusion request, but the model pack declares no fusion model');
+            result = await runIsolated(request.items, (items) => fusion.run(items));
+            break;
+          }
           case 'cpu-time':
             result = threadCpuMs();
             break;
@@ -123,7 +136,12 @@ async function main(): Promise<void> {
         const e = toAffectStreamError(err, 'model_failed');
         port.postMessage({ id: message.id, ok: false, code: e.code, message: e.message } satisfies WorkerReply);
       }
-    });
+    };
+    // A fusion request is a fraction of a millisecond and is all that stands between a window and its
+    // event, so it does not queue behind the batches waiting here: it starts at once and runs at the
+    // next await of the batch in progress (ONNX Runtime computes synchronously, so nothing overlaps).
+    if (message.request.type === 'fusion') void handle();
+    else queue = queue.then(handle);
   });
 }
 

@@ -25,6 +25,17 @@ export interface VoiceSummary {
   readonly embedding?: number[];
 }
 
+/** A facial or speech key frame of the window (see docs/fusion.md). */
+export interface KeyframeSummary {
+  /** Media time, s. */
+  readonly t: number;
+  readonly modality: 'face' | 'voice';
+  /** 0..1. */
+  readonly strength: number;
+  /** Time of the key frame of the other modality it is aligned with, or null (not aligned, or not yet by this window's end). */
+  readonly paired_t: number | null;
+}
+
 export interface AffectEvent {
   readonly type: 'affect';
   readonly stream: string;
@@ -34,7 +45,10 @@ export interface AffectEvent {
   readonly expression: { readonly label: AbawClass; readonly probs: ExpressionProbs } | null;
   readonly valence: number | null;
   readonly arousal: number | null;
+  /** Window means of the per-step face and voice weights of the fusion (sum 1; both 0 with neither face nor speech). */
   readonly weights: { readonly face: number; readonly voice: number };
+  /** Facial and speech key frames found in the window, in time order of detection. */
+  readonly keyframes: KeyframeSummary[];
   readonly faces: FaceSummary[];
   readonly voice: VoiceSummary | null;
   /** Analysis frames in the window that were analysed. */
@@ -43,6 +57,8 @@ export interface AffectEvent {
   readonly dropped_frames: number;
   /** From the arrival of the window's last media to this event, ms. */
   readonly latency_ms: number;
+  /** Live sources: true when part of the window fell in an outage of the feed (see status `resumed`). */
+  readonly gap?: boolean;
 }
 
 export interface ErrorEvent {
@@ -57,9 +73,24 @@ export interface ErrorEvent {
 export interface StatusEvent {
   readonly type: 'status';
   readonly stream: string;
-  readonly state: 'started' | 'ended' | 'failed';
+  /**
+   * `reconnecting`: a live feed dropped and is being reconnected (again after each failed attempt);
+   * `resumed`: it is back, and `gap` gives the media seconds it was away.
+   */
+  readonly state: 'started' | 'ended' | 'failed' | 'reconnecting' | 'resumed';
   readonly windows: number;
   readonly tracks?: { readonly video: boolean; readonly audio: boolean };
+  /** `reconnecting`: the attempt about to be made (1, 2, …) and the wait before it, ms. */
+  readonly attempt?: number;
+  readonly retry_in_ms?: number;
+  /** `reconnecting`: why the feed or the last attempt was lost. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /** `resumed`: media seconds without media; the windows in it come with `gap: true`. */
+  readonly gap?: { readonly from: number; readonly to: number };
+  /** `resumed`: wall-clock time from the drop to the first media after it, ms. */
+  readonly downtime_ms?: number;
+  /** `ended`: why, when it was not the end of the source (`deleted` through the control API). */
+  readonly reason?: string;
 }
 
 export type StreamEvent = AffectEvent | ErrorEvent | StatusEvent;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import type { StreamEvent } from '../../src/sink/events.js';
+import { assertSchema } from '../helpers/feed-schema.js';
 import { CLI, makeSmileThenEmptyClip, parseNdjson, runCli, tempDir } from '../helpers/media.js';
 
 /** Starts `serve` on a free port and resolves with its WebSocket URL once it listens. */
@@ -24,8 +25,9 @@ function startServe(args: string[]): Promise<{ child: ChildProcess; url: string 
   });
 }
 
+/** The pipeline's event without its wall-clock latency and the feed's numbering (`feed`). */
 const withoutLatency = (e: StreamEvent) => {
-  const { latency_ms: _latency, ...rest } = e as StreamEvent & { latency_ms?: number };
+  const { latency_ms: _latency, feed: _feed, ...rest } = e as StreamEvent & { latency_ms?: number; feed?: unknown };
   return rest;
 };
 
@@ -49,6 +51,7 @@ describe('affectstream serve', () => {
     await new Promise<void>((resolve, reject) => {
       socket.on('message', (data) => {
         const message = JSON.parse(data.toString()) as StreamEvent;
+        assertSchema(message);
         received.push(message);
         if (message.type === 'status' && message.stream === 'clip.mp4' && message.state === 'ended') resolve();
       });
@@ -57,6 +60,11 @@ describe('affectstream serve', () => {
     });
     socket.close();
     assert.equal(received[0]!.type, 'hello');
+    // Every event of a stream is numbered by the feed, from 0, without holes.
+    for (const stream of ['clip.mp4', 'missing.mp4']) {
+      const numbered = received.filter((m) => m.type !== 'hello' && 'feed' in m && m.stream === stream).map((m) => (m as unknown as { feed: { seq: number } }).feed.seq);
+      assert.deepEqual(numbered, numbered.map((_, i) => i), stream);
+    }
     const fromFeed = received.filter((m): m is StreamEvent => m.type !== 'hello' && m.stream === 'clip.mp4');
     const missing = received.filter((m): m is StreamEvent => m.type !== 'hello' && m.stream === 'missing.mp4');
     assert.ok(missing.some((m) => m.type === 'error' && m.code === 'source_not_found'), JSON.stringify(missing));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import type { StreamInfo } from '../../src/pipeline/stream-registry.js';
 import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
 import { FeedClient } from '../helpers/feed.js';
 import { tempDir } from '../helpers/media.js';
@@ -69,6 +70,12 @@ describe('WHIP ingest', () => {
     assert.equal(again.status, 409);
 
     await feed.waitFor('6 windows of alice and 2 of bob', (events) => affects(events, 'alice').length >= 6 && affects(events, 'bob').length >= 2, 60_000);
+    // WHIP sessions are listed by the control API with every other stream.
+    const listed = ((await (await fetch(`${server.url}/v1/streams`)).json()) as { streams: StreamInfo[] }).streams;
+    for (const id of ['alice', 'bob']) {
+      const entry = listed.find((s) => s.id === id);
+      assert.ok(entry && entry.origin === 'whip' && entry.state === 'live' && entry.windows_out >= 2, JSON.stringify(listed));
+    }
     const started = feed.of('alice')[0];
     assert.deepEqual(started, { type: 'status', stream: 'alice', state: 'started', windows: 0, tracks: { audio: true, video: true } });
     const windows = affects(feed.events, 'alice');
@@ -97,5 +104,7 @@ describe('WHIP ingest', () => {
     assert.ok(!feed.of('alice').some((e) => e.type === 'error'), JSON.stringify(feed.of('alice').filter((e) => e.type === 'error')));
     const health = (await (await fetch(`${server.url}/healthz`)).json()) as { whipSessions: number };
     assert.equal(health.whipSessions, 0, 'both sessions are freed');
+    const finished = ((await (await fetch(`${server.url}/v1/streams`)).json()) as { streams: StreamInfo[] }).streams;
+    assert.deepEqual(['alice', 'bob'].map((id) => finished.find((s) => s.id === id)?.state), ['ended', 'failed']);
   });
 });

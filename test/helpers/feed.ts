@@ -10,9 +10,12 @@ export class FeedClient {
   private constructor(socket: WebSocket) {
     this.#socket = socket;
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as StreamEvent | { type: 'hello' };
-      if (message.type === 'hello') return;
-      this.events.push(message);
+      const message = JSON.parse(data.toString()) as (StreamEvent & { feed?: unknown }) | { type: 'hello' | 'subscribed' | 'gap' | 'lagged' | 'pong' };
+      // Protocol messages and the feed's own numbering (`feed`) are not the pipeline's events.
+      if (message.type !== 'affect' && message.type !== 'status' && message.type !== 'error') return;
+      if (!('stream' in message)) return;
+      const { feed: _feed, ...event } = message;
+      this.events.push(event as StreamEvent);
       for (const wake of this.#waiters) wake();
     });
   }

@@ -131,7 +131,7 @@ describe('BatchScheduler on the real models', () => {
   });
 
   it('fails only the bad request of a batch, as an error event of its own stream and window', async () => {
-    const engine = await InferenceEngine.create({ manifestPath: DEFAULT_MANIFEST, workers: 1, batching: { detect: { maxBatch: 16, maxDelayMs: 50 }, classify: { maxBatch: 16, maxDelayMs: 20 }, voice: { maxBatch: 4, maxDelayMs: 50 } } });
+    const engine = await InferenceEngine.create({ manifestPath: DEFAULT_MANIFEST, workers: 1, batching: { detect: { maxBatch: 16, maxDelayMs: 50 }, classify: { maxBatch: 16, maxDelayMs: 20 }, voice: { maxBatch: 4, maxDelayMs: 50 }, fusion: { maxBatch: 1, maxDelayMs: 0 } } });
     try {
       // Offline sources with a flow gate: nothing is dropped, so the corrupt frame surely reaches a batch.
       const source = (corruptAt: number | null, gate: FlowGate) =>

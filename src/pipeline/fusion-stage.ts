@@ -1,0 +1,30 @@
+/**
+ * A stream's fusion stage, between its windows' inference results and its events. Windows go through
+ * in order (the stream's fusion state flows from one to the next). Without learned fusion models the
+ * parameter-free temporal fusion runs here, on the main thread; with them, each window's sequences go
+ * to the engine's fusion scheduler (batched with other streams' windows) and run in a worker.
+ */
+import type { FusionOptions, FusedWindow, WindowAnalysis } from '../fusion/window-fusion.js';
+import { StreamFusion } from '../fusion/stream-fusion.js';
+import type { FusionOutput } from '../fusion/dilated-fusion.js';
+import type { InferenceEngine } from './inference-engine.js';
+
+export type WindowFuser = (analysis: WindowAnalysis) => Promise<FusedWindow>;
+
+export function createWindowFuser(engine: Pick<InferenceEngine, 'fusionModels' | 'runFusion'>, options: FusionOptions): WindowFuser {
+  const models = engine.fusionModels;
+  const fusion = new StreamFusion(options, models);
+  return async (analysis) => {
+    const prepared = fusion.prepare(analysis);
+    const free = fusion.parameterFree(prepared);
+    // A window with neither face nor speech has nothing to fuse; its event carries nulls.
+    if (!models || !StreamFusion.hasEvidence(prepared)) return fusion.finish(prepared, free);
+    const learned = await engine.runFusion(prepared.input);
+    const output: FusionOutput = {
+      logits: learned.logits ?? free.logits,
+      valence: learned.valence ?? free.valence,
+      arousal: learned.arousal ?? free.arousal,
+    };
+    return fusion.finish(prepared, output);
+  };
+}
