@@ -56,7 +56,11 @@ function accuracy(labels: ReadonlyArray<string | undefined>, truth: readonly Aba
   return labels.filter((l, i) => l === truth[i]).length / truth.length;
 }
 
-describe('assembled 21 s labelled check: FER2013 val photos + RAVDESS speech of the same emotion', () => {
+// A user's clone has no ../shared/data (its README: the project's tests must run without it); developers
+// and CI have it, and there this check runs. Present but incomplete data is a failure, not a skip.
+const SKIP = existsSync(DATA) ? false : `needs the shared data sets at ${DATA} (FER2013 val, RAVDESS), which developers and CI have beside the repository`;
+
+describe('assembled 21 s labelled check: FER2013 val photos + RAVDESS speech of the same emotion', { skip: SKIP }, () => {
   let dir: string;
   let run: FusionRun;
   let truth: AbawClass[];
