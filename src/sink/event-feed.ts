@@ -104,7 +104,9 @@ export class EventFeed {
     for (const client of this.#clients) {
       const cursor = client.cursor;
       if (!cursor?.selects(entry.stream)) continue;
-      if (cursor.backlog() > this.#options.maxQueue) {
+      // A client whose socket has room is about to be handed everything: only a stuck one can be behind.
+      const stuck = client.blocked || client.socket.bufferedAmount >= this.#options.highWaterBytes;
+      if (stuck && cursor.backlog() > this.#options.maxQueue) {
         if (this.#options.slowClient === 'disconnect') {
           this.#stats.slowDisconnects += 1;
           this.#drop(client, 4008, 'too slow: more than maxQueue messages behind');

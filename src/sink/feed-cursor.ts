@@ -76,7 +76,7 @@ export class FeedCursor {
     if (notice) return { kind: 'notice', message: notice };
     for (;;) {
       let best: LogEntry | undefined;
-      for (const stream of this.#log.streams()) {
+      for (const stream of this.#log.streamNames()) {
         if (!this.selects(stream)) continue;
         const next = this.#nextOf(stream);
         if (next >= this.#log.nextSeq(stream)) continue;
@@ -99,7 +99,7 @@ export class FeedCursor {
   /** Messages of the selected streams published since the subscription and not yet handed out. */
   backlog(): number {
     let n = 0;
-    for (const stream of this.#log.streams()) {
+    for (const stream of this.#log.streamNames()) {
       if (!this.selects(stream)) continue;
       const from = Math.max(this.#nextOf(stream), this.#liveFrom.get(stream) ?? 0);
       n += Math.max(0, this.#log.nextSeq(stream) - from);

@@ -103,6 +103,11 @@ export class ReplayLog {
     return [...this.#rings.keys()];
   }
 
+  /** The same without a copy, for the per-message paths (the log never forgets a stream name). */
+  streamNames(): IterableIterator<string> {
+    return this.#rings.keys();
+  }
+
   has(stream: string): boolean {
     return this.#rings.has(stream);
   }

@@ -198,17 +198,22 @@ describe('control API', () => {
     assert.equal((await api('PUT', '/v1/streams')).status, 405);
     assert.equal((await api('GET', '/v1/streams/nope')).status, 404);
 
-    // A file source through the API; a second POST with its id while it runs is a conflict.
-    const added = await api('POST', '/v1/streams', { id: 'file', source: clip });
+    // A second POST with the id of a running stream is a conflict. (An RTSP stream: its decoding runs
+    // in a decoder process, so this test process holds no GStreamer pipeline that could delay its exit.)
+    const added = await api('POST', '/v1/streams', { id: 'cam', source: rtsp.url() });
     assert.equal(added.status, 201);
-    const again = await api('POST', '/v1/streams', { id: 'file', source: clip });
+    const again = await api('POST', '/v1/streams', { id: 'cam', source: clip });
     assert.equal(again.status, 409);
     assert.equal(again.body.error, 'conflict');
-    await feed.waitFor('the file to end', () => feed.of('file').some((e) => e.type === 'status' && e.state === 'ended'), 60_000);
-    const info = (await api('GET', '/v1/streams/file')).body as unknown as StreamInfo;
-    assert.equal(info.state, 'ended');
-    assert.equal(info.windows_out, 20);
-    assert.equal((await api('DELETE', '/v1/streams/file')).status, 200);
+    await feed.waitFor('2 windows of cam', () => affect('cam').length >= 2, 30_000);
+    const info = (await api('GET', '/v1/streams/cam')).body as unknown as StreamInfo;
+    assert.equal(info.state, 'live');
+    assert.ok(info.windows_out >= 2);
+    assert.equal((await api('DELETE', '/v1/streams/cam')).status, 200);
+    // A deleted stream's id is free again.
+    const reused = await api('POST', '/v1/streams', { id: 'cam', source: rtsp.url() });
+    assert.equal(reused.status, 201);
+    assert.equal((await api('DELETE', '/v1/streams/cam')).status, 200);
   });
 
   it('accepts the server\'s full-access feed tokens when no API token is set, and refuses limited ones', async () => {
