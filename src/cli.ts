@@ -103,6 +103,7 @@ withAnalysisOptions(
     .description('score a model pack on a folder of labelled face images (<dir>/<class>/*.jpg): accuracy, macro-F1, per-class F1, confusion matrix')
     .requiredOption('--images <dir>', 'labelled face images, one folder per class (FER2013 layout)')
     .addOption(new Option('--limit <n>', 'at most this many images per class'))
+    .option('--without-other', 'label by the top class of the models, never Other (for data sets without an Other class, such as FER2013)', false)
     .option('--out <file>', 'write the JSON result to a file instead of stdout')
     .option('--report <file.html>', 'also write an HTML report with the confusion matrix'),
 ).action(async (options: Record<string, unknown>) => {
@@ -112,6 +113,7 @@ withAnalysisOptions(
     process.exitCode = await runEval({
       images: String(options.images),
       ...(limit !== undefined ? { limitPerClass: limit } : {}),
+      withoutOther: options.withoutOther === true,
       ...(typeof options.out === 'string' ? { out: options.out } : {}),
       ...(typeof options.report === 'string' ? { report: options.report } : {}),
       settings: parseAnalysisSettings(options),

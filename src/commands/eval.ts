@@ -14,6 +14,7 @@ import { engineOptionsOf, type AnalysisSettings } from './analysis-settings.js';
 export interface EvalCommand {
   readonly images: string;
   readonly limitPerClass?: number;
+  readonly withoutOther?: boolean;
   readonly out?: string;
   readonly report?: string;
   readonly settings: AnalysisSettings;
@@ -26,6 +27,7 @@ export async function runEval(command: EvalCommand): Promise<number> {
     let lastLog = 0;
     const result = await evaluateImages(resolve(command.images), pack, engine, {
       ...(command.limitPerClass !== undefined ? { limitPerClass: command.limitPerClass } : {}),
+      withoutOther: command.withoutOther ?? false,
       onProgress: (done, total) => {
         if (done === total || performance.now() - lastLog > 5000) {
           lastLog = performance.now();

@@ -20,11 +20,23 @@ const CONCURRENCY = 16;
 export interface ImageEvalResult {
   readonly task: 'images';
   readonly root: string;
+  /** 'event': the label affect events carry (Other from a flat distribution); 'without-other': the top class of the models. */
+  readonly labelling: 'event' | 'without-other';
   readonly scores: ExpressionScores;
   readonly seconds: number;
 }
 
-export async function evaluateImages(root: string, pack: LoadedManifest, engine: InferenceEngine, options: { limitPerClass?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<ImageEvalResult> {
+export interface ImageEvalOptions {
+  readonly limitPerClass?: number;
+  /**
+   * Label by the highest of the models' own classes, never Other. Events derive Other from a flat
+   * distribution; a data set without an Other class (FER2013) scores the classifier itself this way.
+   */
+  readonly withoutOther?: boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export async function evaluateImages(root: string, pack: LoadedManifest, engine: InferenceEngine, options: ImageEvalOptions = {}): Promise<ImageEvalResult> {
   const started = performance.now();
   const images = listLabelledImages(root, options.limitPerClass);
   const specs = pack.manifest.models.expression;
@@ -36,7 +48,7 @@ export async function evaluateImages(root: string, pack: LoadedManifest, engine:
         const rgb = await decoder.decode(image.path);
         const probs: ExpressionProbs = await engine.classifyFace({ inputs: specs.map((spec) => expressionInput(spec, rgb, WHOLE_IMAGE)) });
         options.onProgress?.(++done, images.length);
-        return { index, label: image.label, predicted: topClass(withOtherClass(probs)) };
+        return { index, label: image.label, predicted: topClass(options.withoutOther ? probs : withOtherClass(probs)) };
       }, CONCURRENCY),
       toArray(),
       map((rows) => rows.sort((a, b) => a.index - b.index)),
@@ -44,5 +56,5 @@ export async function evaluateImages(root: string, pack: LoadedManifest, engine:
   ).finally(() => decoder.close());
   const truth: AbawClass[] = results.map((r) => r.label);
   const predicted: AbawClass[] = results.map((r) => r.predicted);
-  return { task: 'images', root, scores: expressionScores(truth, predicted), seconds: (performance.now() - started) / 1000 };
+  return { task: 'images', root, labelling: options.withoutOther ? 'without-other' : 'event', scores: expressionScores(truth, predicted), seconds: (performance.now() - started) / 1000 };
 }
