@@ -19,6 +19,7 @@ import { isRtspUri } from '../ingest/rtsp/rtsp-url.js';
 import { logger } from '../logger.js';
 import type { StreamInfo, StreamRegistry } from '../pipeline/stream-registry.js';
 import type { TokenAuth } from '../sink/auth.js';
+import { HttpError, readBody } from '../http/http-exchange.js';
 
 export interface ControlApiOptions {
   /** When set, every request must carry `Authorization: Bearer <token>` (or a full-access feed token). */
@@ -59,12 +60,6 @@ export interface StreamRequest {
 
 /** Starts the stream (or throws a typed error: a missing file, a bad URI) and returns its id. */
 export type StartStream = (request: StreamRequest) => string;
-
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
 
 const PREFIX = '/v1/streams';
 
@@ -163,17 +158,6 @@ export class ControlApi {
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'too_large', `the body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Typed errors of starting a stream → HTTP: a source that is not there 422, a bad one 400. */

@@ -15,6 +15,7 @@ import type { IngestItem } from '../gst-source.js';
 import { answerOffer, DEFAULT_PEER_OPTIONS, type PeerOptions, type WebRtcSession } from './peer-session.js';
 import { checkOffer } from './sdp-offer.js';
 import type { SessionMediaOptions } from './session-media.js';
+import { HttpError, readBody } from '../../http/http-exchange.js';
 
 export interface WhipEndpointOptions {
   /** When set, every request must carry `Authorization: Bearer <token>`. */
@@ -45,13 +46,6 @@ const CORS = {
   'access-control-allow-headers': 'authorization, content-type, if-match',
   'access-control-expose-headers': 'location, etag, link, accept-post',
 };
-
-/** Errors of the HTTP exchange itself; `code` only for the JSON body. */
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
 
 interface LiveSession {
   readonly stream: string;
@@ -194,17 +188,6 @@ export class WhipEndpoint {
 function requireContentType(request: IncomingMessage, type: string): void {
   const given = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (given !== type) throw new HttpError(415, 'unsupported_media_type', `Content-Type must be ${type}`);
-}
-
-async function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'too_large', `the body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Typed errors of negotiation → HTTP status: bad SDP 400, nothing we can receive 422. */
