@@ -13,7 +13,8 @@
 import type { FusionModelsInfo } from '../models/manifest.js';
 import { ABAW_CLASSES, topClass, zeroProbs } from './abaw.js';
 import { BranchFeatures, FACE_FEATURES, VOICE_FEATURES, type StepFeatures } from './branch-features.js';
-import { outputOfPooled, parameterFreeFusion, pooledDilated, receptiveHistory, softmax, weightedRows, type FusionInput, type FusionOutput } from './dilated-fusion.js';
+import { outputOfPooled, parameterFreeFusion, pooledDilated, receptiveHistory, weightedRows, type FusionInput, type FusionOutput } from './dilated-fusion.js';
+import { softmax } from '../softmax.js';
 import { windowTimeline } from './frame-timeline.js';
 import { KeyframeDetector, type Keyframe } from './keyframes.js';
 import { ModalityWeights } from './modality-weights.js';

@@ -10,6 +10,7 @@ import { readVerifiedModel } from './manifest.js';
 import { batchLimitOf, createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
 import { ABAW_CLASSES, zeroProbs, type ExpressionProbs } from '../fusion/abaw.js';
 import { AffectStreamError } from '../errors.js';
+import { softmax } from '../softmax.js';
 
 export interface FaceResult {
   /** [x, y, w, h], each 0..1 of the frame. */
@@ -208,15 +209,5 @@ function concat(parts: Float32Array[]): Float32Array {
     out.set(p, offset);
     offset += p.length;
   }
-  return out;
-}
-
-function softmax(logits: ArrayLike<number>): Float32Array {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  const out = new Float32Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max);
-  for (let i = 0; i < out.length; i++) out[i]! /= sum;
   return out;
 }
