@@ -1,11 +1,12 @@
 /** Collects a stream's events (from an Observable) and lets a test wait for a condition on them. */
 import type { Observable, Subscription } from 'rxjs';
 import type { AffectEvent, StatusEvent, StreamEvent } from '../../src/sink/events.js';
+import { Conditions } from './condition.js';
 
 export class EventLog {
   readonly events: Array<StreamEvent & { at: number }> = [];
   readonly #subscription: Subscription;
-  #waiters: Array<() => void> = [];
+  readonly #conditions = new Conditions();
   #done = false;
 
   constructor(events$: Observable<StreamEvent>) {
@@ -38,21 +39,7 @@ export class EventLog {
   }
 
   waitFor(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return false;
-        clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        resolve();
-        return true;
-      };
-      const wake = () => void check();
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        reject(new Error(`timed out waiting for ${what}; events: ${this.summary()}`));
-      }, timeoutMs);
-      if (!check()) this.#waiters.push(wake);
-    });
+    return this.#conditions.waitFor(what, predicate, timeoutMs, () => this.summary());
   }
 
   summary(): string {
@@ -64,6 +51,7 @@ export class EventLog {
   }
 
   #wake(): void {
-    for (const wake of [...this.#waiters]) wake();
+    this.#conditions.wake();
   }
+
 }

@@ -1,11 +1,12 @@
 /** A WebSocket client of the event feed that keeps every event and lets a test wait for one. */
 import { WebSocket } from 'ws';
 import type { StreamEvent } from '../../src/sink/events.js';
+import { Conditions } from './condition.js';
 
 export class FeedClient {
   readonly events: StreamEvent[] = [];
   readonly #socket: WebSocket;
-  #waiters: Array<() => void> = [];
+  readonly #conditions = new Conditions();
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
@@ -16,7 +17,7 @@ export class FeedClient {
       if (!('stream' in message)) return;
       const { feed: _feed, ...event } = message;
       this.events.push(event as StreamEvent);
-      for (const wake of this.#waiters) wake();
+      this.#conditions.wake();
     });
   }
 
@@ -34,21 +35,8 @@ export class FeedClient {
 
   /** Resolves once `predicate` holds over the events so far; rejects after `timeoutMs`. */
   waitFor(what: string, predicate: (events: StreamEvent[]) => boolean, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate(this.events)) return false;
-        clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        resolve();
-        return true;
-      };
-      const wake = () => void check();
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        reject(new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.map((e) => [e.stream, e.type, e.type === 'status' ? e.state : e.type === 'error' ? e.code : e.seq]))}`));
-      }, timeoutMs);
-      if (!check()) this.#waiters.push(wake);
-    });
+    const seen = () => JSON.stringify(this.events.map((e) => [e.stream, e.type, e.type === 'status' ? e.state : e.type === 'error' ? e.code : e.seq]));
+    return this.#conditions.waitFor(what, () => predicate(this.events), timeoutMs, seen);
   }
 
   close(): void {
