@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="images per class (smoke runs)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--init", type=Path, default=None, help="checkpoint to continue from (a second, lower-rate cycle)")
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--warmup", type=float, default=0.2, help="share of the steps spent raising the learning rate")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -69,10 +72,12 @@ def main() -> None:
     print(f"train {len(train_y)} images, val {len(val_y)}; class counts {counts.tolist()}", flush=True)
 
     model = FaceNet()
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init, map_location="cpu"))
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
     steps_per_epoch = math.ceil(len(train_y) / args.batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.2)
-    loss_fn = nn.CrossEntropyLoss(weight=weights, label_smoothing=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=args.warmup)
+    loss_fn = nn.CrossEntropyLoss(weight=weights, label_smoothing=args.label_smoothing)
     best = {"macro_f1": -1.0}
     history = []
     started = time.time()
@@ -96,7 +101,7 @@ def main() -> None:
         if val["macro_f1"] > best["macro_f1"]:
             best = {**val, "epoch": epoch + 1}
             torch.save(model.state_dict(), args.out / "face.pt")
-    (args.out / "face-metrics.json").write_text(json.dumps({"best": best, "history": history, "train_seconds": time.time() - started, "classes": FACE_CLASSES}, indent=2))
+    (args.out / "face-metrics.json").write_text(json.dumps({"best": best, "history": history, "args": {k: str(v) for k, v in vars(args).items()}, "train_seconds": time.time() - started, "classes": FACE_CLASSES}, indent=2))
     print(f"best epoch {best['epoch']}: val accuracy {best['accuracy']:.4f}, macro-F1 {best['macro_f1']:.4f}", flush=True)
 
 
