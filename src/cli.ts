@@ -7,7 +7,8 @@ import { toAffectStreamError } from './errors.js';
 import { logger } from './logger.js';
 import { parseAnalysisSettings, DEFAULT_MANIFEST } from './commands/analysis-settings.js';
 import { runAnalyze } from './commands/analyze.js';
-import { runEval } from './commands/eval.js';
+import { runAffWild2Eval, runEval } from './commands/eval.js';
+import { parseActors, runAudioEval } from './commands/eval-audio.js';
 import { startServer } from './commands/serve.js';
 import { parseWebRtcSettings } from './commands/source-analysis.js';
 import { layered, loadServeConfig } from './commands/serve-config.js';
@@ -100,14 +101,38 @@ withAnalysisOptions(
 withAnalysisOptions(
   program
     .command('eval')
-    .description('score a model pack on a folder of labelled face images (<dir>/<class>/*.jpg): accuracy, macro-F1, per-class F1, confusion matrix')
-    .requiredOption('--images <dir>', 'labelled face images, one folder per class (FER2013 layout)')
+    .description('score a model pack on a folder of labelled face images (<dir>/<class>/*.jpg), on RAVDESS-named audio files, or on Aff-Wild2-format videos and annotations: accuracy, macro-F1, per-class F1, confusion matrix (and CCC for valence/arousal)')
+    .option('--images <dir>', 'labelled face images, one folder per class (FER2013 layout)')
+    .option('--affwild2 <dir>', 'videos with Aff-Wild2 annotation files (EXPR*/ and VA*/ folders of <video>.txt), scored per second')
+    .option('--audio <dir>', 'RAVDESS-named audio files (MM-VV-EE-II-SS-RR-AA.wav/.flac, searched recursively), scored on the voice branch')
+    .option('--actors <list>', 'with --audio: only these actors, e.g. 17,18,19,20 or 17-20 (held-out speakers)')
     .addOption(new Option('--limit <n>', 'at most this many images per class'))
     .option('--without-other', 'label by the top class of the models, never Other (for data sets without an Other class, such as FER2013)', false)
     .option('--out <file>', 'write the JSON result to a file instead of stdout')
     .option('--report <file.html>', 'also write an HTML report with the confusion matrix'),
 ).action(async (options: Record<string, unknown>) => {
   try {
+    if ([options.images, options.affwild2, options.audio].filter((d) => d !== undefined).length !== 1) throw new AffectStreamError('invalid_argument', 'invalid options: give one of --images <dir>, --affwild2 <dir> or --audio <dir>');
+    if (options.actors !== undefined && options.audio === undefined) throw new AffectStreamError('invalid_argument', 'invalid options: --actors goes with --audio');
+    if (typeof options.audio === 'string') {
+      process.exitCode = await runAudioEval({
+        dir: options.audio,
+        ...(typeof options.actors === 'string' ? { actors: parseActors(options.actors) } : {}),
+        ...(typeof options.out === 'string' ? { out: options.out } : {}),
+        ...(typeof options.report === 'string' ? { report: options.report } : {}),
+        settings: parseAnalysisSettings(options),
+      });
+      process.exit();
+    }
+    if (typeof options.affwild2 === 'string') {
+      process.exitCode = await runAffWild2Eval({
+        dir: options.affwild2,
+        ...(typeof options.out === 'string' ? { out: options.out } : {}),
+        ...(typeof options.report === 'string' ? { report: options.report } : {}),
+        settings: parseAnalysisSettings(options),
+      });
+      process.exit();
+    }
     const limit = options.limit === undefined ? undefined : Number(options.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new AffectStreamError('invalid_argument', `invalid options: --limit: a whole number ≥ 1, got ${String(options.limit)}`);
     process.exitCode = await runEval({
@@ -174,5 +199,33 @@ withAnalysisOptions(
     process.exit(1);
   }
 });
+
+program
+  .command('bench')
+  .description('measure latency, capacity, the decode-only floor, a peer library and offline speed; tables on stdout, JSON and SVG plots under bench/results (see bench/README.md)')
+  .argument('[scenario...]', 'latency, capacity, floor, peer, offline, or all (default: all)')
+  .addOption(new Option('--latency-seconds <s>', 'latency: clip length; every window but the first two is counted').default('64'))
+  .addOption(new Option('--streams <list>', 'capacity: stream counts to step through, rising; stops at the first that does not hold').default('1,2,4,6,8,10,12,14,16'))
+  .addOption(new Option('--step-seconds <s>', 'capacity: clip length of each step').default('20'))
+  .addOption(new Option('--floor-streams <list>', 'floor: stream counts compared with decoding alone').default('1,4'))
+  .addOption(new Option('--floor-seconds <s>', 'floor: clip length').default('30'))
+  .addOption(new Option('--frames <n>', 'peer: face frames timed per library').default('150'))
+  .addOption(new Option('--offline-seconds <s>', 'offline: clip length').default('60'))
+  .addOption(new Option('--runs <n>', 'offline: runs of each kind (medians)').default('3'))
+  .addOption(new Option('--faces <n>', 'offline: faces in view, 1 or 3').default('1'))
+  .addOption(new Option('--out <dir>', 'where JSON results and plots go (default bench/results)'))
+  .addOption(new Option('--cache <dir>', 'where generated clips and frames are kept (default bench/.cache)'))
+  .action(async (scenarios: string[], options: Record<string, unknown>) => {
+    try {
+      // Loaded here: the suite's modules are not needed by the other commands.
+      const { parseBenchCommand, runBench } = await import('./commands/bench.js');
+      process.exitCode = await runBench(parseBenchCommand(scenarios, options));
+    } catch (err) {
+      const e = toAffectStreamError(err);
+      process.stderr.write(`affectstream: error: ${e.code}: ${e.message}\n`);
+      process.exitCode = 1;
+    }
+    process.exit();
+  });
 
 await program.parseAsync(process.argv);

@@ -11,8 +11,21 @@ if (!model || !parityFile) {
 }
 const parity = JSON.parse(readFileSync(parityFile, 'utf8'));
 const session = await ort.InferenceSession.create(readFileSync(model), { executionProviders: ['cpu'] });
-const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(parity.input), parity.input_shape) });
+// A face record holds one batch (`input`, `logits`); a speech record holds cases of named inputs with
+// their own time lengths (`cases: [{mel, mel_shape, embeddings, embeddings_shape, logits}]`).
+const cases = parity.cases
+  ? parity.cases.map((c) => ({
+      feeds: Object.fromEntries(Object.entries(parity.inputs).map(([key, name]) => [name, new ort.Tensor('float32', Float32Array.from(c[key]), c[`${key}_shape`])])),
+      logits: c.logits,
+    }))
+  : [{ feeds: { input: new ort.Tensor('float32', Float32Array.from(parity.input), parity.input_shape) }, logits: parity.logits }];
 let worst = 0;
-out.logits.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - parity.logits[i]))));
-console.log(JSON.stringify({ model, outputs: out.logits.data.length, maxAbsDiff: worst }));
+let outputs = 0;
+for (const c of cases) {
+  const out = await session.run(c.feeds);
+  const logits = out[parity.output ?? 'logits'].data;
+  outputs += logits.length;
+  logits.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - c.logits[i]))));
+}
+console.log(JSON.stringify({ model, cases: cases.length, outputs, maxAbsDiff: worst }));
 process.exit(worst <= 1e-4 ? 0 : 1);

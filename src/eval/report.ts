@@ -28,7 +28,8 @@ function confusionTable(scores: ExpressionScores): string {
   return `<table class="confusion"><caption>Confusion matrix (rows: true class, columns: predicted; shade: share of the row)</caption><tr><th></th>${head}</tr>${rows}</table>`;
 }
 
-export function expressionReport(title: string, subtitle: string, scores: ExpressionScores): string {
+/** `extra`: further sections (trusted HTML, e.g. inline SVG plots) after the confusion matrix. */
+export function expressionReport(title: string, subtitle: string, scores: ExpressionScores, extra = ''): string {
   const f1 = Object.entries(scores.perClassF1)
     .map(([name, v]) => `<tr><th>${name}</th><td>${v!.toFixed(3)}</td></tr>`)
     .join('');
@@ -38,6 +39,6 @@ export function expressionReport(title: string, subtitle: string, scores: Expres
 <p><b>${scores.count}</b> items · accuracy <b>${scores.accuracy.toFixed(4)}</b> · macro-F1 <b>${scores.macroF1.toFixed(4)}</b></p>
 <table><caption>F1 per class</caption>${f1}</table>
 ${confusionTable(scores)}
-</body></html>
+${extra}</body></html>
 `;
 }

@@ -7,8 +7,8 @@
  * Face row (FACE_FEATURES): the 8 ABAW probabilities (Other from flatness, see abaw.ts), then the
  * valence and arousal they imply. Voice row (VOICE_FEATURES, + the speech embedding when asked for):
  * speech probability, loudness L, pitch variation P (0 when unknown), whether P is known, energy
- * variation E, prosodic arousal, then the 8-class distribution that arousal implies
- * (voice-expression.ts).
+ * variation E, prosodic arousal, then the voice's 8-class distribution: the pack's speech expression
+ * model's when it ran on the step's window, else the one that arousal implies (voice-expression.ts).
  */
 import { ABAW_CLASSES, valenceArousalOf, withOtherClass } from './abaw.js';
 import type { FaceResult } from '../models/face-analyzer.js';
@@ -157,7 +157,8 @@ export class BranchFeatures {
     features[3] = variation === null ? 0 : 1;
     features[4] = Math.tanh(energySpread / ENERGY_SCALE_DB);
     features[VOICE_AROUSAL] = arousal;
-    expressionFromArousal(arousal, features, VOICE_PROBS);
+    if (step.speechExpression) features.set(step.speechExpression.subarray(0, ABAW_CLASSES.length), VOICE_PROBS);
+    else expressionFromArousal(arousal, features, VOICE_PROBS);
     const isSpeech = speech >= speechThreshold && speechFrames.length > 0;
     // The floor learns from non-speech frames only; until it has heard any, speech counts fully.
     for (const f of frames) {

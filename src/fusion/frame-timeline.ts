@@ -19,6 +19,8 @@ export interface TimelineStep {
   readonly voice: VoiceFrame[] | null;
   /** The newest speech embedding whose patch ends in this step, if any. */
   readonly embedding: Float32Array | null;
+  /** The pack's speech expression model's 8 ABAW probabilities for the window this step is in, if it ran. */
+  readonly speechExpression?: Float32Array;
 }
 
 export interface TimelineWindow {
@@ -53,5 +55,7 @@ export function windowTimeline(window: TimelineWindow, stepSeconds: number, embe
       embeddings[indexOf(endsAt - 1e-6)] = window.voice.embeddings.subarray(i * dims, (i + 1) * dims);
     }
   }
-  return Array.from({ length: n }, (_, k) => ({ t: window.start + k * stepSeconds, duration: stepSeconds, face: faces[k], voice: voice[k]!, embedding: embeddings[k]! }));
+  // The model sees seconds of context ending at the window's end: one output for the whole window.
+  const speechExpression = window.voice?.expression?.abaw;
+  return Array.from({ length: n }, (_, k) => ({ t: window.start + k * stepSeconds, duration: stepSeconds, face: faces[k], voice: voice[k]!, embedding: embeddings[k]!, ...(speechExpression ? { speechExpression } : {}) }));
 }

@@ -78,6 +78,8 @@ const melModel = modelFile.extend({
   /** The model takes audio at int16 amplitude. */
   inputScale: z.number(),
   hopSamples: z.number().int().positive(),
+  /** Samples per frame (the analysis window): frame k covers samples [k·hop, k·hop + frameSamples). */
+  frameSamples: z.number().int().positive().default(512),
   bins: z.number().int().positive(),
   /** Transform applied to the mel output before the embedding: y = x·scale + offset. */
   embeddingInputScale: z.number(),
@@ -90,6 +92,22 @@ const speechEmbedding = modelFile.extend({
   frames: z.number().int().positive(),
   hopFrames: z.number().int().positive(),
   dimensions: z.number().int().positive(),
+});
+
+/**
+ * The voice branch's own expression classifier (docs/fusion.md, "Speech expression model"): the raw
+ * log-mel frames of the last `contextSeconds` of a stream, [B, T, bins], and, when `inputs.embeddings`
+ * is named, the speech embeddings whose patches lie inside those frames, [B, E, dimensions] → logits
+ * (or probabilities) over `labels`, each mapped to an ABAW class. Runs on windows that have speech.
+ */
+const speechExpressionModel = modelFile.extend({
+  inputs: z.object({ mel: z.string(), embeddings: z.string().optional() }),
+  output: z.string(),
+  outputIsProbability: z.boolean().default(false),
+  labels: z.array(z.string()).min(2),
+  labelMap: z.record(z.string(), abawClass),
+  /** Seconds of audio, ending at the window's end, that one run sees. */
+  contextSeconds: z.number().min(1).max(30),
 });
 
 /**
@@ -121,6 +139,8 @@ export const manifestSchema = z.object({
     vad: vadModel,
     mel: melModel,
     speechEmbedding,
+    /** Optional speech expression model; without it the voice's distribution comes from its arousal. */
+    speechExpression: speechExpressionModel.optional(),
     /** Optional learned fusion; without it the parameter-free fusion runs. */
     fusion: z
       .object({
@@ -138,6 +158,7 @@ export type VadSpec = z.infer<typeof vadModel>;
 export type MelSpec = z.infer<typeof melModel>;
 export type SpeechEmbeddingSpec = z.infer<typeof speechEmbedding>;
 export type FusionModelSpec = z.infer<typeof fusionModel>;
+export type SpeechExpressionSpec = z.infer<typeof speechExpressionModel>;
 
 /** What the main thread's fusion stage needs to know about the pack's fusion models. */
 export interface FusionModelsInfo {
@@ -186,6 +207,11 @@ export function loadManifest(manifestPath: string): LoadedManifest {
       throw new AffectStreamError('invalid_argument', `invalid model manifest ${manifestPath}: expression model ${model.name} has labels without an ABAW class: ${unmapped.join(', ')}`);
     }
   }
+  const speech = parsed.data.models.speechExpression;
+  const unmappedSpeech = speech ? speech.labels.filter((label) => !(label in speech.labelMap)) : [];
+  if (unmappedSpeech.length > 0) {
+    throw new AffectStreamError('invalid_argument', `invalid model manifest ${manifestPath}: models.speechExpression.labelMap has no ABAW class for labels: ${unmappedSpeech.join(', ')}`);
+  }
   checkFusionModels(parsed.data, manifestPath);
   const directory = dirname(resolve(manifestPath));
   return { manifest: parsed.data, directory, pathOf: (spec) => resolve(directory, spec.file) };
@@ -224,5 +250,5 @@ export function readVerifiedModel(path: string, expectedSha256: string): Uint8Ar
 export function allModelFiles(manifest: ModelManifest): Array<{ file: string; sha256: string }> {
   const m = manifest.models;
   const fusion = [m.fusion?.temporalFusion, m.fusion?.crossModalAttention].filter((s): s is FusionModelSpec => s !== undefined);
-  return [m.faceDetector, ...m.expression, m.vad, m.mel, m.speechEmbedding, ...fusion];
+  return [m.faceDetector, ...m.expression, m.vad, m.mel, m.speechEmbedding, ...(m.speechExpression ? [m.speechExpression] : []), ...fusion];
 }

@@ -1,13 +1,16 @@
 /**
  * The voice branch, run inside an inference worker. Silero VAD gives speech probability per 32 ms
  * frame; the same frames give level and pitch; the log-mel front end and the speech-embedding model
- * give 96-d speech features every 80 ms. The worker keeps no per-stream state: the caller passes the
- * VAD's recurrent state and the audio carried over from the previous window, and gets them back.
+ * give 96-d speech features every 80 ms; a pack's speech expression model reads the last seconds of
+ * both. The worker keeps no per-stream state: the caller passes the VAD's recurrent state, the audio
+ * and speech context carried over from the previous window, and gets them back.
  */
 import type { LoadedManifest, MelSpec, SpeechEmbeddingSpec, VadSpec } from './manifest.js';
 import { readVerifiedModel } from './manifest.js';
 import { createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
 import { rmsDb, yinPitch } from './prosody.js';
+import { emptySpeechContext, extendSpeechContext, type SpeechContext } from './speech-context.js';
+import { SpeechExpressionModel, type SpeechExpression } from './speech-expression.js';
 
 export interface VoiceCarry {
   /** Silero's recurrent state, flattened [2,1,128]. */
@@ -18,6 +21,8 @@ export interface VoiceCarry {
   readonly context: Float32Array;
   /** Recent audio kept so speech embeddings can span window boundaries. */
   readonly melTail: Float32Array;
+  /** Recent mel frames and embeddings for the speech expression model (frame count only without one). */
+  readonly speech?: SpeechContext;
 }
 
 export interface VoiceFrame {
@@ -34,6 +39,11 @@ export interface VoiceResult {
   readonly embeddings: Float32Array;
   readonly embeddingCount: number;
   readonly carry: VoiceCarry;
+  /** The speech expression model's output for the context ending at this window; absent without the model or without speech in the window. */
+  readonly expression?: SpeechExpression;
+  /** With `features`: the window's new log-mel frames (bins values each) and each embedding's stream frame index where its patch ends. */
+  readonly mel?: Float32Array;
+  readonly embeddingEnds?: number[];
 }
 
 /** One stream's next window of audio, with the state its previous window left. */
@@ -44,6 +54,10 @@ export interface VoiceRequest {
   readonly embeddings?: boolean;
   /** Pitch is tracked only on frames at least this likely to be speech (pitch of silence means nothing); default 0. */
   readonly pitchMinSpeech?: number;
+  /** The speech expression model runs on windows with at least one frame this likely to be speech; default the VAD's threshold. */
+  readonly speechThreshold?: number;
+  /** Return the window's new mel frames and embedding positions (what the speech expression model is trained on). */
+  readonly features?: boolean;
 }
 
 export function initialVoiceCarry(spec: VadSpec): VoiceCarry {
@@ -53,6 +67,7 @@ export function initialVoiceCarry(spec: VadSpec): VoiceCarry {
     pending: new Float32Array(0),
     context: new Float32Array(spec.contextSamples),
     melTail: new Float32Array(0),
+    speech: emptySpeechContext(),
   };
 }
 
@@ -64,17 +79,20 @@ export class VoiceAnalyzer {
   readonly #mel: ort.InferenceSession;
   readonly #embedding: ort.InferenceSession;
   readonly #sampleRateTensor: ort.Tensor;
+  readonly #speechModel: SpeechExpressionModel | undefined;
 
-  private constructor(specs: [VadSpec, MelSpec, SpeechEmbeddingSpec], sessions: [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession]) {
+  private constructor(specs: [VadSpec, MelSpec, SpeechEmbeddingSpec], sessions: [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession], speechModel: SpeechExpressionModel | undefined) {
     [this.#vadSpec, this.#melSpec, this.#embeddingSpec] = specs;
     [this.#vad, this.#mel, this.#embedding] = sessions;
+    this.#speechModel = speechModel;
     this.#sampleRateTensor = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
   }
 
   static async create(pack: LoadedManifest, settings: SessionSettings): Promise<VoiceAnalyzer> {
     const { vad, mel, speechEmbedding } = pack.manifest.models;
     const load = (spec: { file: string; sha256: string }) => createSession(readVerifiedModel(pack.pathOf(spec), spec.sha256), spec.file, settings);
-    return new VoiceAnalyzer([vad, mel, speechEmbedding], [await load(vad), await load(mel), await load(speechEmbedding)]);
+    const sessions: [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession] = [await load(vad), await load(mel), await load(speechEmbedding)];
+    return new VoiceAnalyzer([vad, mel, speechEmbedding], sessions, await SpeechExpressionModel.create(pack, settings));
   }
 
   get sampleRate(): number {
@@ -90,12 +108,33 @@ export class VoiceAnalyzer {
     if (items.length === 0) return [];
     const vad = await this.#voiceFrames(items);
     const embeddings = await this.#embeddings(items);
-    return items.map((_, i) => ({
-      frames: vad[i]!.frames,
-      embeddings: embeddings[i]!.embeddings,
-      embeddingCount: embeddings[i]!.count,
-      carry: { vadState: vad[i]!.state, pending: vad[i]!.pending, context: vad[i]!.context, melTail: embeddings[i]!.melTail },
-    }));
+    const expressions = await this.#expressions(items, vad, embeddings);
+    return items.map((item, i) => {
+      const e = embeddings[i]!;
+      const expression = expressions[i];
+      return {
+        frames: vad[i]!.frames,
+        embeddings: e.embeddings,
+        embeddingCount: e.count,
+        carry: { vadState: vad[i]!.state, pending: vad[i]!.pending, context: vad[i]!.context, melTail: e.melTail, speech: e.speech },
+        ...(expression ? { expression } : {}),
+        ...(item.features ? { mel: e.mel, embeddingEnds: e.ends } : {}),
+      };
+    });
+  }
+
+  /** The speech expression model on the contexts of the windows that have speech, in one batch. */
+  async #expressions(items: ReadonlyArray<VoiceRequest>, vad: ReadonlyArray<{ frames: VoiceFrame[] }>, features: ReadonlyArray<{ speech: SpeechContext }>): Promise<Array<SpeechExpression | null>> {
+    const model = this.#speechModel;
+    if (!model) return items.map(() => null);
+    const spoken = items.flatMap((item, i) => {
+      const threshold = item.speechThreshold ?? this.#vadSpec.speechThreshold;
+      return vad[i]!.frames.some((f) => f.speech >= threshold) ? [i] : [];
+    });
+    const outputs = await model.run(spoken.map((i) => features[i]!.speech));
+    const results = items.map((): SpeechExpression | null => null);
+    spoken.forEach((i, k) => (results[i] = outputs[k]!));
+    return results;
   }
 
   async #voiceFrames(items: ReadonlyArray<VoiceRequest>) {
@@ -149,31 +188,45 @@ export class VoiceAnalyzer {
   async #embeddings(items: ReadonlyArray<VoiceRequest>) {
     const mel = this.#melSpec;
     const emb = this.#embeddingSpec;
+    const model = this.#speechModel;
     const patchSize = emb.frames * mel.bins;
-    const perStream: Array<{ patches: Float32Array[]; melTail: Float32Array }> = [];
-    for (const { audio, carry, embeddings } of items) {
-      if (embeddings === false) {
-        perStream.push({ patches: [], melTail: carry.melTail });
+    const shape = { bins: mel.bins, dimensions: emb.dimensions, patchFrames: emb.frames, frames: model ? model.contextFrames(mel.hopSamples, this.sampleRate) : 0 };
+    const perStream: Array<{ patches: Float32Array[]; ends: number[]; melTail: Float32Array; mel: Float32Array; speech: SpeechContext }> = [];
+    for (const { audio, carry, embeddings, features } of items) {
+      const context = carry.speech ?? emptySpeechContext();
+      const wantEmbeddings = embeddings !== false || features === true || (model?.usesEmbeddings ?? false);
+      if (!wantEmbeddings && !model) {
+        perStream.push({ patches: [], ends: [], melTail: carry.melTail, mel: new Float32Array(0), speech: context });
         continue;
       }
       const samples = joinAudio(carry.melTail, audio);
       const scaled = new Float32Array(samples.length);
       for (let i = 0; i < samples.length; i++) scaled[i] = samples[i]! * mel.inputScale;
+      const keep = Math.round(emb.frames * mel.hopSamples + mel.hopSamples * 3);
+      const melTail = samples.slice(Math.max(0, samples.length - keep));
+      // The front end needs at least one frame of samples; a shorter window waits in the tail.
+      if (samples.length < mel.frameSamples) {
+        perStream.push({ patches: [], ends: [], melTail, mel: new Float32Array(0), speech: context });
+        continue;
+      }
       // Streams' windows differ in length, so the front end runs per stream; it is the cheap part.
       const melOut = await runSession(this.#mel, mel.file, { [mel.input]: new ort.Tensor('float32', scaled, [1, scaled.length]) });
       const spectrogram = floatOutput(melOut, mel.output);
       const frameCount = Math.floor(spectrogram.length / mel.bins);
       const tailFrames = Math.floor(carry.melTail.length / mel.hopSamples);
+      // Frames lying wholly inside the carried tail were new in the previous window; the rest are new now.
+      const firstNew = newFrameIndex(carry.melTail.length, mel.hopSamples, mel.frameSamples);
+      const newMel = spectrogram.slice(firstNew * mel.bins, frameCount * mel.bins);
       // Patches end at the newest frame and step back by the hop, keeping those that end in this window.
       const starts: number[] = [];
-      for (let s = frameCount - emb.frames; s >= 0 && s + emb.frames > tailFrames; s -= emb.hopFrames) starts.unshift(s);
-      const keep = Math.round(emb.frames * mel.hopSamples + mel.hopSamples * 3);
+      if (wantEmbeddings) for (let s = frameCount - emb.frames; s >= 0 && s + emb.frames > tailFrames; s -= emb.hopFrames) starts.unshift(s);
       const patches = starts.map((s) => {
         const patch = new Float32Array(patchSize);
         for (let j = 0; j < patchSize; j++) patch[j] = spectrogram[s * mel.bins + j]! * mel.embeddingInputScale + mel.embeddingInputOffset;
         return patch;
       });
-      perStream.push({ patches, melTail: samples.slice(Math.max(0, samples.length - keep)) });
+      const ends = starts.map((s) => context.frames + s + emb.frames - 1 - firstNew);
+      perStream.push({ patches, ends, melTail, mel: newMel, speech: context });
     }
     const total = perStream.reduce((n, s) => n + s.patches.length, 0);
     let all: Float32Array = new Float32Array(0);
@@ -189,9 +242,18 @@ export class VoiceAnalyzer {
       const count = s.patches.length;
       const embeddings = all.slice(at * emb.dimensions, (at + count) * emb.dimensions);
       at += count;
-      return { embeddings, count, melTail: s.melTail };
+      const speech = s.mel.length > 0 ? extendSpeechContext(s.speech, s.mel, embeddings, s.ends, shape) : s.speech;
+      return { embeddings, count, ends: s.ends, melTail: s.melTail, mel: s.mel, speech };
     });
   }
+}
+
+/**
+ * Index of the first frame computed from `tailSamples` of carried audio plus new audio that was not
+ * already computed from the previous window: frames that fit wholly in the tail were.
+ */
+export function newFrameIndex(tailSamples: number, hopSamples: number, frameSamples: number): number {
+  return tailSamples < frameSamples ? 0 : Math.floor((tailSamples - frameSamples) / hopSamples) + 1;
 }
 
 function joinAudio(head: Float32Array, tail: Float32Array): Float32Array {

@@ -37,9 +37,15 @@ export interface BatchStats {
   readonly queueWaitMs: number;
 }
 
+/** Filled in when the request's batch goes to a worker: how long it queued is visible per request. */
+export interface DispatchTrace {
+  dispatchedAtMs?: number;
+}
+
 interface Queued<I, O> {
   readonly item: I;
   readonly enqueuedAt: number;
+  readonly trace: DispatchTrace | undefined;
   resolve(value: O): void;
   reject(reason: unknown): void;
 }
@@ -70,10 +76,10 @@ export class BatchScheduler<I, O> {
     return this.#options.name;
   }
 
-  submit(item: I): Promise<O> {
+  submit(item: I, trace?: DispatchTrace): Promise<O> {
     if (this.#closed) return Promise.reject(new AffectStreamError('closed', `the ${this.#options.name} scheduler is closed`));
     return new Promise<O>((resolve, reject) => {
-      this.#queue.push({ item, enqueuedAt: this.#now(), resolve, reject });
+      this.#queue.push({ item, enqueuedAt: this.#now(), trace, resolve, reject });
       this.#pump();
     });
   }
@@ -137,7 +143,10 @@ export class BatchScheduler<I, O> {
     this.#inFlight += 1;
     this.#batches += 1;
     this.#items += batch.length;
-    for (const q of batch) this.#queueWaitMs += now - q.enqueuedAt;
+    for (const q of batch) {
+      this.#queueWaitMs += now - q.enqueuedAt;
+      if (q.trace) q.trace.dispatchedAtMs = now;
+    }
     let running: Promise<Array<O | Error>>;
     try {
       running = this.#run(batch.map((q) => q.item));

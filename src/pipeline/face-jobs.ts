@@ -10,6 +10,7 @@
 import type { VideoFrame } from '../ingest/media-types.js';
 import type { FrameFaces } from '../models/face-analyzer.js';
 import type { InferenceEngine } from './inference-engine.js';
+import type { DispatchTrace } from './batch-scheduler.js';
 
 export interface WindowFaces {
   readonly frames: FrameFaces[];
@@ -24,6 +25,7 @@ export class FaceJobs {
   readonly #engine: InferenceEngine;
   readonly #windowSeconds: number;
   readonly #jobs = new WeakMap<VideoFrame, Promise<FrameFaces> | typeof DROPPED>();
+  readonly #traces = new WeakMap<VideoFrame, DispatchTrace>();
   #lastAdmittedWindow = -1;
   #droppedTotal = 0;
 
@@ -56,11 +58,22 @@ export class FaceJobs {
       return slim;
     }
     this.#lastAdmittedWindow = Math.max(this.#lastAdmittedWindow, window);
-    const job = this.#engine.analyzeFrame(frame);
+    const trace: DispatchTrace = {};
+    const job = this.#engine.analyzeFrame(frame, trace);
+    this.#traces.set(slim, trace);
     // The failure is reported through resultsFor(); a frame nobody asks for must not crash the process.
     job.catch(() => undefined);
     this.#jobs.set(slim, job);
     return slim;
+  }
+
+  /** When the detector batch of the window's last analysed frame went to a worker (undefined: none went). */
+  lastDispatchMs(frames: readonly VideoFrame[]): number | undefined {
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const trace = this.#traces.get(frames[i]!);
+      if (trace) return trace.dispatchedAtMs;
+    }
+    return undefined;
   }
 
   /** The analysed frames of a window, in frame order, and how many were dropped. */

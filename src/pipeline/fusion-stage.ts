@@ -6,17 +6,28 @@
  */
 import type { FusionOptions, FusedWindow, WindowAnalysis } from '../fusion/window-fusion.js';
 import { StreamFusion } from '../fusion/stream-fusion.js';
-import type { FusionOutput } from '../fusion/dilated-fusion.js';
+import type { FusionInput, FusionOutput } from '../fusion/dilated-fusion.js';
 import type { InferenceEngine } from './inference-engine.js';
 
 export type WindowFuser = (analysis: WindowAnalysis) => Promise<FusedWindow>;
 
-export function createWindowFuser(engine: Pick<InferenceEngine, 'fusionModels' | 'runFusion'>, options: FusionOptions): WindowFuser {
+/** What a fusion model is (or would be) fed for one window, with the parameter-free layer's output on it. */
+export interface FusionTap {
+  readonly analysis: WindowAnalysis;
+  readonly input: FusionInput;
+  readonly parameterFree: FusionOutput;
+  /** False when the window has neither face nor speech: no model runs, the event carries nulls. */
+  readonly hasEvidence: boolean;
+}
+
+export function createWindowFuser(engine: Pick<InferenceEngine, 'fusionModels' | 'runFusion'>, options: FusionOptions, onFusionInput?: (tap: FusionTap) => void): WindowFuser {
   const models = engine.fusionModels;
   const fusion = new StreamFusion(options, models);
   return async (analysis) => {
     const prepared = fusion.prepare(analysis);
     const free = fusion.parameterFree(prepared);
+    // Training dumps read the exact tensors here; the event is not affected.
+    onFusionInput?.({ analysis, input: prepared.input, parameterFree: free, hasEvidence: StreamFusion.hasEvidence(prepared) });
     // A window with neither face nor speech has nothing to fuse; its event carries nulls.
     if (!models || !StreamFusion.hasEvidence(prepared)) return fusion.finish(prepared, free);
     const learned = await engine.runFusion(prepared.input);

@@ -11,7 +11,7 @@ import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
 import type { FusionInput } from '../fusion/dilated-fusion.js';
 import type { FusionModelOutput } from '../models/fusion-models.js';
 import { fusionModelsOf, loadManifest, type FusionModelsInfo } from '../models/manifest.js';
-import { BatchScheduler, type BatchPolicy, type BatchStats } from './batch-scheduler.js';
+import { BatchScheduler, type BatchPolicy, type BatchStats, type DispatchTrace } from './batch-scheduler.js';
 import type { Device, FaceInputs, ItemOutcome, TransferredFrame } from './inference-protocol.js';
 import { AffectStreamError } from '../errors.js';
 import { InferencePool, type PoolOptions, type PoolStats } from './worker-pool.js';
@@ -137,12 +137,15 @@ export class InferenceEngine {
     return this.#pool;
   }
 
-  /** Faces of one frame with their expression distributions: detector batch, then expression batch. */
-  async analyzeFrame(frame: VideoFrame): Promise<FrameFaces> {
+  /**
+   * Faces of one frame with their expression distributions: detector batch, then expression batch.
+   * `trace` gets the time the frame's detector batch went to a worker.
+   */
+  async analyzeFrame(frame: VideoFrame, trace?: DispatchTrace): Promise<FrameFaces> {
     const id = this.#nextFrame++;
     this.#outstanding.set(id, performance.now());
     try {
-      const detected = await this.#detect.submit(frame);
+      const detected = await this.#detect.submit(frame, trace);
       const probs = await Promise.all(detected.faces.map((face) => this.#classify.submit({ inputs: face.inputs })));
       return {
         pts: detected.pts,
@@ -158,8 +161,9 @@ export class InferenceEngine {
     return this.#classify.submit(face);
   }
 
-  analyzeVoice(request: VoiceRequest): Promise<VoiceResult> {
-    return this.#voice.submit(request);
+  /** `trace` gets the time the request's batch went to a worker. */
+  analyzeVoice(request: VoiceRequest, trace?: DispatchTrace): Promise<VoiceResult> {
+    return this.#voice.submit(request, trace);
   }
 
   /**

@@ -7,7 +7,7 @@
 import { catchError, concat, concatMap, defer, from, map, Observable, of, type OperatorFunction } from 'rxjs';
 import { AffectStreamError, toAffectStreamError } from '../errors.js';
 import { DEFAULT_FUSION_OPTIONS, type FusedWindow, type FusionOptions, type WindowAnalysis } from '../fusion/window-fusion.js';
-import { createWindowFuser } from './fusion-stage.js';
+import { createWindowFuser, type FusionTap } from './fusion-stage.js';
 import { FlowGate } from '../ingest/flow-gate.js';
 import { decodeUri, type DecodeOptions, type IngestItem } from '../ingest/gst-source.js';
 import { ANALYSIS_SAMPLE_RATE, type TrackLayout } from '../ingest/media-types.js';
@@ -19,6 +19,8 @@ import type { InferenceEngine } from './inference-engine.js';
 import { windowMedia, type SourceFailure } from './window-media.js';
 import type { MediaWindow } from './windower.js';
 import type { VadSpec } from '../models/manifest.js';
+import type { DispatchTrace } from './batch-scheduler.js';
+import type { WindowTiming } from './window-timing.js';
 
 export interface StreamAnalysisOptions {
   readonly streamId: string;
@@ -28,6 +30,10 @@ export interface StreamAnalysisOptions {
   readonly fusion: FusionOptions;
   /** Sees each window's branch results before fusion (tests and benchmarks compare fusions on them). */
   readonly onAnalysis?: (analysis: WindowAnalysis) => void;
+  /** Sees each window's fusion model input (training data dumps). */
+  readonly onFusionInput?: (tap: FusionTap) => void;
+  /** Sees each affect event's stage timestamps (benchmarks split `latency_ms` with them). */
+  readonly onTiming?: (timing: WindowTiming) => void;
 }
 
 export const DEFAULT_STREAM_ANALYSIS: Readonly<Omit<StreamAnalysisOptions, 'streamId'>> = Object.freeze({
@@ -40,10 +46,16 @@ interface AnalysedWindow {
   readonly window: MediaWindow;
   readonly faces: WindowFaces;
   readonly voice: VoiceResult | null;
+  readonly closedAtMs: number;
+  readonly dispatchedAtMs: number;
+  readonly facesAtMs: number;
+  readonly voiceAtMs: number;
+  readonly inferredAtMs: number;
 }
 
 interface FusedResult extends AnalysedWindow {
   readonly fused: FusedWindow;
+  readonly fusedAtMs: number;
 }
 
 /** Drops are logged at most this often per stream, with the count since the last line. */
@@ -70,14 +82,14 @@ export function analyzeMedia(source: Observable<IngestItem>, engine: InferenceEn
       subscriber.next({ type: 'status', stream, state: 'started', windows: 0, tracks: l });
     };
     let failed = false;
-    const fuse = createWindowFuser(engine, options.fusion);
+    const fuse = createWindowFuser(engine, options.fusion, options.onFusionInput);
     // In window order: the stream's fusion state flows from each window to the next.
     const fuseResult = (result: AnalysedWindow | AffectStreamError | SourceFailure): Promise<FusedResult | AffectStreamError | SourceFailure> => {
       if (result instanceof AffectStreamError || 'kind' in result) return Promise.resolve(result);
       const analysis: WindowAnalysis = { start: result.window.start, end: result.window.end, faceFrames: result.faces.frames, voice: result.voice };
       options.onAnalysis?.(analysis);
       return fuse(analysis).then(
-        (fused) => ({ ...result, fused }),
+        (fused) => ({ ...result, fused, fusedAtMs: performance.now() }),
         (err: unknown) => toAffectStreamError(err, 'model_failed'),
       );
     };
@@ -90,7 +102,25 @@ export function analyzeMedia(source: Observable<IngestItem>, engine: InferenceEn
       const { fused } = result;
       windows += 1;
       reportDrops(result.faces.dropped);
-      return { type: 'affect', stream, seq: seq++, ...fused, dropped_frames: result.faces.dropped, latency_ms: Math.round((performance.now() - result.window.completedAtMs) * 100) / 100 };
+      const emittedAtMs = performance.now();
+      const event: StreamEvent = { type: 'affect', stream, seq: seq++, ...fused, dropped_frames: result.faces.dropped, latency_ms: Math.round((emittedAtMs - result.window.completedAtMs) * 100) / 100 };
+      options.onTiming?.({
+        stream,
+        seq: event.seq,
+        start: fused.start,
+        end: fused.end,
+        completedAtMs: result.window.completedAtMs,
+        closedAtMs: result.closedAtMs,
+        dispatchedAtMs: result.dispatchedAtMs,
+        facesAtMs: result.facesAtMs,
+        voiceAtMs: result.voiceAtMs,
+        inferredAtMs: result.inferredAtMs,
+        fusedAtMs: result.fusedAtMs,
+        emittedAtMs,
+        frames: fused.frames,
+        droppedFrames: result.faces.dropped,
+      });
+      return event;
     };
     let unreportedDrops = 0;
     let lastDropLogMs = Number.NEGATIVE_INFINITY;
@@ -146,19 +176,36 @@ function startInference(engine: InferenceEngine, faceJobs: FaceJobs, vad: VadSpe
         map((window) => {
           if ('kind' in window) return Promise.resolve(window);
           track(+1);
-          const faces = faceJobs.resultsFor(window.frames);
+          const closedAtMs = performance.now();
+          const voiceTrace: DispatchTrace = {};
+          let facesAtMs = closedAtMs;
+          let voiceAtMs = closedAtMs;
+          const faces = faceJobs.resultsFor(window.frames).then((f) => {
+            facesAtMs = performance.now();
+            return f;
+          });
           const audio = window.audio;
           const voice: Promise<VoiceResult | null> = audio
             ? voiceChain.then(async () => {
-                const result = await engine.analyzeVoice({ audio, carry, embeddings: needEmbeddings, pitchMinSpeech: options.fusion.speechThreshold });
+                const result = await engine.analyzeVoice({ audio, carry, embeddings: needEmbeddings, pitchMinSpeech: options.fusion.speechThreshold, speechThreshold: options.fusion.speechThreshold }, voiceTrace);
                 carry = result.carry;
+                voiceAtMs = performance.now();
                 return result;
               })
             : Promise.resolve(null);
           // A failed voice request must not poison the chain for the following windows.
           voiceChain = voice.catch(() => undefined);
           return Promise.all([faces, voice]).then(
-            ([faces, voiceResult]): AnalysedWindow => ({ window, faces, voice: voiceResult }),
+            ([faces, voiceResult]): AnalysedWindow => ({
+              window,
+              faces,
+              voice: voiceResult,
+              closedAtMs,
+              dispatchedAtMs: Math.max(closedAtMs, voiceTrace.dispatchedAtMs ?? closedAtMs, faceJobs.lastDispatchMs(window.frames) ?? closedAtMs),
+              facesAtMs,
+              voiceAtMs,
+              inferredAtMs: performance.now(),
+            }),
             (err: unknown) => toAffectStreamError(err, 'model_failed'),
           ).finally(() => track(-1));
         }),
