@@ -54,7 +54,7 @@ export class JpegDecoder {
       const timer = setTimeout(() => {
         // The decoder may now be stuck on this file: nothing more can go through it.
         this.#closed = true;
-        closePipeline(this.#pipeline);
+        void closePipeline(this.#pipeline);
         reject(new AffectStreamError('unsupported_media', `no picture decoded from ${path} within ${PICTURE_TIMEOUT_MS / 1000} s: a corrupt JPEG?`));
       }, PICTURE_TIMEOUT_MS);
       const onPacket = (packet: Buffer | null) => {
@@ -96,6 +96,6 @@ export class JpegDecoder {
       };
       this.#sink.pull(drain);
     });
-    closePipeline(this.#pipeline);
+    void closePipeline(this.#pipeline);
   }
 }

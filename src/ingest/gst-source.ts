@@ -9,7 +9,7 @@ import { AffectStreamError } from '../errors.js';
 import { FlowGate } from './flow-gate.js';
 import { capsInt, parseGdpPacket, parseSegmentEvent, type SegmentTimes } from './gdp.js';
 import { errorFromBus } from './gst-errors.js';
-import { closePipeline, openPipeline, type AppSink, type BusMessage, type GstPipeline } from './gstreamer-binding.js';
+import { closePipeline, openPipeline, watchBus, type AppSink, type BusMessage, type GstPipeline } from './gstreamer-binding.js';
 import { ANALYSIS_SAMPLE_RATE, type MediaItem, type TrackLayout } from './media-types.js';
 
 export interface DecodeOptions {
@@ -108,7 +108,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
       if (finished) return;
       finished = true;
       clearTimeout(openTimer);
-      closePipeline(pipeline);
+      void closePipeline(pipeline);
       if (error) subscriber.error(error);
       else subscriber.complete();
     };
@@ -181,7 +181,7 @@ export function decodeUri(uri: string, options: DecodeOptions, gate: FlowGate = 
       if (audio) pullLoop(audio, 'audio');
     };
 
-    pipeline.pollBus((message: BusMessage) => {
+    watchBus(pipeline, (message: BusMessage) => {
       if (finished) return;
       if (message.type === 'error') finish(errorFromBus(message, uri));
       else if (message.type === 'async-done') startPulls();

@@ -62,8 +62,9 @@ export function openPipeline(launch: string): GstPipeline {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
-      for (const live of livePipelines) live.stop();
+      for (const live of [...livePipelines, ...closingPipelines]) live.stop();
       livePipelines.clear();
+      closingPipelines.clear();
     });
   }
   return pipeline;
@@ -74,7 +75,59 @@ export function livePipelineCount(): number {
   return livePipelines.size;
 }
 
-export function closePipeline(pipeline: GstPipeline): void {
+/**
+ * gstreamer-superficial polls the bus on a libuv pool thread, blocked in gst_bus_timed_pop with no
+ * timeout, and queues the next poll after each message unless the pipeline is already stopped. A
+ * pipeline stopped from outside that callback flushes its bus, so the pending poll may never return:
+ * the pool loses that thread for good (four such losses stall every fs and dns call of the process)
+ * and exit hangs joining it. So a watched pipeline is stopped from inside its own bus callback.
+ */
+interface BusWatch {
+  closing: (() => void) | undefined;
+}
+const watchedBuses = new WeakMap<GstPipeline, BusWatch>();
+/** A stop that is waiting for its bus message; stopped at exit if it never came. */
+const closingPipelines = new Set<GstPipeline>();
+const stopsInProgress = new WeakMap<GstPipeline, Promise<void>>();
+/** Long enough for a pipeline that posts nothing when paused (already paused, never started). */
+const CLOSE_FALLBACK_MS = 2000;
+
+export function watchBus(pipeline: GstPipeline, callback: (message: BusMessage) => void): void {
+  const watch: BusWatch = { closing: undefined };
+  watchedBuses.set(pipeline, watch);
+  pipeline.pollBus((message) => {
+    if (watch.closing) watch.closing();
+    else callback(message);
+  });
+}
+
+/** Resolves once the pipeline is stopped; a watched one stops a moment later, on its next bus message. */
+export function closePipeline(pipeline: GstPipeline): Promise<void> {
   livePipelines.delete(pipeline);
-  pipeline.stop();
+  const watch = watchedBuses.get(pipeline);
+  if (!watch) {
+    pipeline.stop();
+    return Promise.resolve();
+  }
+  const existing = stopsInProgress.get(pipeline);
+  if (existing) return existing;
+  let stopped = false;
+  let resolveStopped!: () => void;
+  const done = new Promise<void>((resolve) => (resolveStopped = resolve));
+  stopsInProgress.set(pipeline, done);
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(fallback);
+    closingPipelines.delete(pipeline);
+    pipeline.stop();
+    resolveStopped();
+  };
+  watch.closing = stop;
+  closingPipelines.add(pipeline);
+  const fallback = setTimeout(stop, CLOSE_FALLBACK_MS);
+  fallback.unref();
+  // Pausing posts a state change on a bus that is not flushing yet; its callback then stops the pipeline.
+  pipeline.pause();
+  return done;
 }

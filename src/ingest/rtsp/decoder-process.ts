@@ -13,7 +13,7 @@
  */
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { closePipeline, openPipeline, type AppSink, type BusMessage } from '../gstreamer-binding.js';
+import { closePipeline, openPipeline, watchBus, type AppSink, type BusMessage } from '../gstreamer-binding.js';
 
 const FDS = { video: 3, audio: 4 } as const;
 
@@ -30,12 +30,11 @@ function run(launch: string): void {
     process.exit(1);
   }
   const stop = () => {
-    closePipeline(pipeline);
-    process.exit(0);
+    void closePipeline(pipeline).then(() => process.exit(0));
   };
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);
-  pipeline.pollBus((message: BusMessage) => {
+  watchBus(pipeline, (message: BusMessage) => {
     if (message.type === 'error') report({ type: 'error', message: message.message, debug: message.debug, name: message.name });
     else if (message.type === 'eos') report({ type: 'eos' });
   });

@@ -13,7 +13,7 @@ import { AffectStreamError } from '../../errors.js';
 import { capsInt, parseGdpPacket, parseSegmentEvent, type SegmentTimes } from '../gdp.js';
 import { errorFromBus } from '../gst-errors.js';
 import { audioSinkBin, packedRgb, videoSinkBin, type DecodeOptions } from '../gst-source.js';
-import { closePipeline, openPipeline, type AppSink, type AppSrc, type BusMessage, type GstPipeline } from '../gstreamer-binding.js';
+import { closePipeline, openPipeline, watchBus, type AppSink, type AppSrc, type BusMessage, type GstPipeline } from '../gstreamer-binding.js';
 import { ANALYSIS_SAMPLE_RATE, type MediaItem } from '../media-types.js';
 import { rtpCaps, type CodecSpec } from './codecs.js';
 import { ArrivalLog, Unwrapper } from './rtp-timeline.js';
@@ -69,7 +69,7 @@ export class RtpTrackDecoder {
     if (!src || !out) throw new AffectStreamError('internal', `the ${codec.name} decoder lacks its appsrc or appsink`);
     // Named `src` in the launch string above: an appsrc, which the binding gives a push().
     this.#src = src as unknown as AppSrc;
-    this.#pipeline.pollBus((message: BusMessage) => {
+    watchBus(this.#pipeline, (message: BusMessage) => {
       if (message.type === 'error') this.#finish(errorFromBus(message, label));
     });
     // The PTS of pushed packets is this pipeline's running time: the clock starts at play().
@@ -120,7 +120,7 @@ export class RtpTrackDecoder {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#draining);
-    closePipeline(this.#pipeline);
+    void closePipeline(this.#pipeline);
   }
 
   #finish(error?: AffectStreamError): void {
