@@ -1,6 +1,10 @@
-// Puts a trained fusion model into a model pack, or keeps it out: the model goes in only when, on the
-// held-out windows, it is not worse than the parameter-free layer it would replace, on macro-F1 (ABAW's
-// expression score) and on mean CCC of valence and arousal. Edits only `models.fusion` of the manifest.
+// Puts a trained fusion model into a model pack for the roles where, on the held-out windows, it is
+// not worse than the parameter-free layer it would replace:
+// - expression and valence/arousal (`temporalFusion`) when its macro-F1 (ABAW's expression score) and
+//   its mean CCC of valence and arousal both hold up;
+// - valence/arousal alone (`crossModalAttention`, the expression staying with the parameter-free
+//   layer) when only its mean CCC does;
+// - neither otherwise. Edits only `models.fusion` of the manifest.
 //   node training/update-fusion-manifest.mjs RUN_DIR PACK_DIR
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -20,34 +24,32 @@ const trained = held.trained_fusion;
 const free = held.parameter_free;
 const meanCcc = (s) => (s.ccc_valence + s.ccc_arousal) / 2;
 const verdict = { trained: { macroF1: trained.macro_f1, accuracy: trained.accuracy, meanCcc: meanCcc(trained) }, parameterFree: { macroF1: free.macro_f1, accuracy: free.accuracy, meanCcc: meanCcc(free) } };
-if (trained.macro_f1 < free.macro_f1 || meanCcc(trained) < meanCcc(free)) {
-  if (manifest.models.fusion?.temporalFusion) {
-    delete manifest.models.fusion.temporalFusion;
-    if (Object.keys(manifest.models.fusion).length === 0) delete manifest.models.fusion;
-    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  }
+const role = meanCcc(trained) < meanCcc(free) ? null : trained.macro_f1 >= free.macro_f1 ? 'temporalFusion' : 'crossModalAttention';
+delete manifest.models.fusion;
+if (role === null) {
+  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(JSON.stringify({ accepted: false, reason: 'worse than the parameter-free layer on the held-out set', ...verdict }));
   process.exit(0);
 }
 for (const suffix of ['.onnx', '.parity.json']) copyFileSync(join(run, `temporal-fusion${suffix}`), join(pack, `temporal-fusion${suffix}`));
 copyFileSync(join(run, 'fusion-metrics.json'), join(pack, 'temporal-fusion.metrics.json'));
 const sha256 = createHash('sha256').update(readFileSync(join(pack, 'temporal-fusion.onnx'))).digest('hex');
+const roleNote = role === 'temporalFusion' ? 'expression and valence/arousal' : 'valence/arousal only: its expression was below the parameter-free layer on the held-out windows, which keeps that role';
 manifest.models.fusion = {
-  ...(manifest.models.fusion ?? {}),
-  temporalFusion: {
+  [role]: {
     file: 'temporal-fusion.onnx',
     sha256,
-    source: `trained by training/train-fusion.sh (training/affect_training/train_fusion.py, epoch ${metrics.chosen_epoch} of ${metrics.epochs}) on ${metrics.train_windows + metrics.pick_windows} windows dumped from the runtime's fusion inputs; see models/trained/README.md`,
+    source: `trained by training/train-fusion.sh (training/affect_training/train_fusion.py, epoch ${metrics.chosen_epoch} of ${metrics.epochs}) on ${metrics.train_windows + metrics.pick_windows} windows dumped from the runtime's fusion inputs; used for ${roleNote}; see models/trained/README.md`,
     license: 'Trained on FER2013 (research and evaluation use) and RAVDESS (CC BY-NC-SA 4.0): non-commercial',
     inputs: { face: 'face', voice: 'voice', weights: 'weights', current: 'current' },
-    outputs: { logits: 'logits', valence: 'valence', arousal: 'arousal' },
+    outputs: role === 'temporalFusion' ? { logits: 'logits', valence: 'valence', arousal: 'arousal' } : { valence: 'valence', arousal: 'arousal' },
     faceFeatures: 10,
     voiceFeatures: 14,
-    speechEmbedding: false,
+    ...(role === 'temporalFusion' ? { speechEmbedding: false } : {}),
     history: 16,
   },
 };
 const fusionTerms = 'Fusion model: FER2013 terms and RAVDESS CC BY-NC-SA 4.0 (non-commercial).';
 if (!manifest.license.includes(fusionTerms)) manifest.license = `${manifest.license} ${fusionTerms}`;
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-console.log(JSON.stringify({ accepted: true, sha256, ...verdict }));
+console.log(JSON.stringify({ accepted: true, role, sha256, ...verdict }));

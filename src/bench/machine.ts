@@ -46,16 +46,23 @@ export interface CpuSnapshot {
   readonly atMs: number;
   readonly busyTicks: number;
   readonly totalTicks: number;
+  /** This process's CPU ticks plus those of its children that have ended (the kernel adds them on reaping). */
+  readonly ownTicks: number;
   readonly processes: Map<number, ProcessTicks>;
 }
 
 export interface OtherLoad {
   /** Cores the whole machine was busy, on average, over the interval. */
   readonly machineCores: number;
-  /** Processes outside `own` that used ≥ 0.05 cores over the interval. */
-  readonly others: Array<{ pid: number; command: string; cores: number }>;
-  /** Cores used by processes outside `own`. */
+  /** Cores this process and its ended children used. */
+  readonly ownCores: number;
+  /**
+   * machineCores − ownCores: everything else, processes that came and went during the interval
+   * included (a per-process sum would miss those).
+   */
   readonly otherCores: number;
+  /** Processes outside `own`, alive at the end, that used ≥ 0.05 cores over the interval: who the others were. */
+  readonly others: Array<{ pid: number; command: string; cores: number }>;
 }
 
 /** Reads /proc (Linux); elsewhere the load is reported as unknown (NaN). */
@@ -63,7 +70,12 @@ export function cpuSnapshot(): CpuSnapshot {
   const processes = new Map<number, ProcessTicks>();
   let busyTicks = Number.NaN;
   let totalTicks = Number.NaN;
+  let ownTicks = Number.NaN;
   try {
+    const self = readFileSync('/proc/self/stat', 'utf8');
+    const mine = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+    // utime, stime, cutime, cstime: fields 14–17 of stat, 12–15 after the command.
+    ownTicks = mine[11]! + mine[12]! + mine[13]! + mine[14]!;
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     totalTicks = fields.slice(0, 8).reduce((a, b) => a + b, 0);
     busyTicks = totalTicks - (fields[3] ?? 0) - (fields[4] ?? 0);
@@ -82,7 +94,7 @@ export function cpuSnapshot(): CpuSnapshot {
   } catch {
     // Not Linux.
   }
-  return { atMs: performance.now(), busyTicks, totalTicks, processes };
+  return { atMs: performance.now(), busyTicks, totalTicks, ownTicks, processes };
 }
 
 /** How busy the machine was between two snapshots, and with what, leaving out the `own` process ids. */
@@ -92,13 +104,13 @@ export function otherLoad(a: CpuSnapshot, b: CpuSnapshot, own: ReadonlySet<numbe
   // USER_HZ is 100 on every Linux the project runs on.
   const seconds = (b.atMs - a.atMs) / 1000;
   const others: OtherLoad['others'] = [];
-  let otherCores = 0;
   for (const [pid, end] of b.processes) {
     if (own.has(pid)) continue;
     const start = a.processes.get(pid)?.ticks ?? 0;
     const used = (end.ticks - start) / 100 / seconds;
-    otherCores += used;
     if (used >= 0.05) others.push({ pid, command: end.comm, cores: Math.round(used * 100) / 100 });
   }
-  return { machineCores: Math.round(machineCores * 100) / 100, others: others.sort((x, y) => y.cores - x.cores), otherCores: Math.round(otherCores * 100) / 100 };
+  const ownCores = (b.ownTicks - a.ownTicks) / 100 / seconds;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return { machineCores: r(machineCores), ownCores: r(ownCores), otherCores: r(Math.max(0, machineCores - ownCores)), others: others.sort((x, y) => y.cores - x.cores) };
 }

@@ -39,5 +39,6 @@ export function header(scenario: string): { scenario: string; measuredAt: string
 export function loadNote(loads: readonly OtherLoad[]): string {
   const worst = Math.max(0, ...loads.map((l) => l.otherCores));
   const names = [...new Set(loads.flatMap((l) => l.others.map((o) => o.command)))].slice(0, 5);
-  return worst < 0.1 ? `other load: none (≤ ${worst.toFixed(2)} cores)` : `other load: up to ${worst.toFixed(2)} cores (${names.join(', ')})`;
+  const who = names.length > 0 ? ` (${names.join(', ')}${names.length === 5 ? ', …' : ''})` : ' (short-lived processes)';
+  return worst < 0.1 ? `other load: none (≤ ${worst.toFixed(2)} cores)` : `other load: up to ${worst.toFixed(2)} cores${who}`;
 }

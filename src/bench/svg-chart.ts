@@ -116,10 +116,11 @@ export function lineChart(spec: ChartSpec): string {
     out.push(`<line x1="${MARGIN.left}" y1="${py(l.y)}" x2="${MARGIN.left + plotW}" y2="${py(l.y)}" stroke="#999" stroke-dasharray="6 4"/>`);
     out.push(`<text x="${MARGIN.left + plotW - 4}" y="${py(l.y) - 4}" text-anchor="end" fill="#666">${escapeXml(l.label)}</text>`);
   }
-  for (const l of spec.vLines ?? []) {
+  (spec.vLines ?? []).forEach((l, i) => {
     out.push(`<line x1="${px(l.x)}" y1="${MARGIN.top}" x2="${px(l.x)}" y2="${MARGIN.top + plotH}" stroke="#999" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${px(l.x) + 4}" y="${MARGIN.top + 12}" fill="#666">${escapeXml(l.label)}</text>`);
-  }
+    // Labels step down the plot's foot so that neighbouring lines' labels do not overlap.
+    out.push(`<text x="${px(l.x) + 4}" y="${MARGIN.top + plotH - 8 - i * 14}" fill="#666">${escapeXml(l.label)}</text>`);
+  });
   spec.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));

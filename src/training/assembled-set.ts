@@ -24,6 +24,11 @@ export interface AssemblySources {
   /** RAVDESS speech folder: <dir>/Actor_NN/*.flac. */
   readonly ravdessDir: string;
   readonly actors: readonly number[];
+  /**
+   * Only every `of`-th photo of each class, starting at `index` (file-name order): splits one FER2013
+   * folder into disjoint parts, for fusion sets whose faces the face model never trained on.
+   */
+  readonly ferPart?: { readonly index: number; readonly of: number };
   /** A photo region with no face, for the segments without one. */
   readonly noFace: Pick<ClipSegment, 'image' | 'crop'>;
 }
@@ -66,7 +71,8 @@ export class AssemblyPool {
   constructor(sources: AssemblySources) {
     this.#noFace = sources.noFace;
     for (const label of ASSEMBLED_CLASSES) {
-      const faces = listOrFail(join(sources.ferDir, FER_FOLDER[label]), /\.jpe?g$/i);
+      const part = sources.ferPart ?? { index: 0, of: 1 };
+      const faces = listOrFail(join(sources.ferDir, FER_FOLDER[label]), /\.jpe?g$/i).filter((_, i) => i % part.of === part.index);
       if (faces.length === 0) throw new AffectStreamError('invalid_argument', `no FER2013 photos for ${label} in ${sources.ferDir}`);
       this.#faces.set(label, faces);
       const speech = sources.actors.flatMap((actor) => {

@@ -41,9 +41,18 @@ function parseActors(spec: string): number[] {
 
 type Sink = (records: WindowRecord[]) => void;
 
+/** `--fer-part 0/2`: the first of two disjoint halves of each class's photos. */
+function parseFerPart(spec: string): { index: number; of: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(spec);
+  const index = Number(match?.[1]);
+  const of = Number(match?.[2]);
+  if (!match || of < 1 || index >= of) throw new Error(`--fer-part: K/N with 0 ≤ K < N, like 0/2, got ${spec}`);
+  return { index, of };
+}
+
 async function dumpAssembled(values: Record<string, string | undefined>, settings: AnalysisSettings, pack: LoadedManifest, engine: InferenceEngine, sink: Sink): Promise<void> {
   if (!values.fer || !values.ravdess) throw new Error('an assembled set needs --fer DIR and --ravdess DIR (or --affwild2 DIR)');
-  const pool = new AssemblyPool({ ferDir: values.fer, ravdessDir: values.ravdess, actors: parseActors(values.actors ?? '1-16'), noFace: { image: NO_FACE_PHOTO, crop: { x: 0, y: 900, w: 600, h: 400 } } });
+  const pool = new AssemblyPool({ ferDir: values.fer, ravdessDir: values.ravdess, actors: parseActors(values.actors ?? '1-16'), ...(values['fer-part'] ? { ferPart: parseFerPart(values['fer-part']) } : {}), noFace: { image: NO_FACE_PHOTO, crop: { x: 0, y: 900, w: 600, h: 400 } } });
   const random = seededRandom(Number(values.seed ?? 1));
   const clips = Number(values.clips ?? 20);
   const perClip = Number(values.segments ?? 8);
@@ -104,6 +113,7 @@ async function main(): Promise<void> {
       fer: { type: 'string' },
       ravdess: { type: 'string' },
       actors: { type: 'string' },
+      'fer-part': { type: 'string' },
       clips: { type: 'string' },
       segments: { type: 'string' },
       seconds: { type: 'string' },
