@@ -3,15 +3,12 @@
  * audio files and writes the scores as JSON (stdout or --out) and, with --report, an HTML page with the
  * confusion matrix.
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AffectStreamError } from '../errors.js';
 import { evaluateAudio, listRavdessAudio } from '../eval/audio-eval.js';
 import { expressionReport } from '../eval/report.js';
-import { logger } from '../logger.js';
-import { loadManifest } from '../models/manifest.js';
-import { InferenceEngine } from '../pipeline/inference-engine.js';
-import { decodeOptionsOf, engineOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { decodeOptionsOf, streamOptionsOf, type AnalysisSettings } from './analysis-settings.js';
+import { progressLogger, runPackEvaluation } from './eval-run.js';
 
 export interface AudioEvalCommand {
   readonly dir: string;
@@ -36,31 +33,25 @@ export function parseActors(text: string): Set<number> {
 }
 
 export async function runAudioEval(command: AudioEvalCommand): Promise<number> {
-  const pack = loadManifest(command.settings.models);
   const root = resolve(command.dir);
   // Names are checked before the workers start, so a wrong folder fails at once.
   listRavdessAudio(root, command.actors);
-  const engine = await InferenceEngine.create(engineOptionsOf(command.settings));
-  try {
-    let lastLog = 0;
-    const result = await evaluateAudio(root, pack, engine, decodeOptionsOf(command.settings), streamOptionsOf(command.settings, 'eval'), {
-      ...(command.actors ? { actors: command.actors } : {}),
-      onProgress: (done, total) => {
-        if (done === total || performance.now() - lastLog > 5000) {
-          lastLog = performance.now();
-          logger.info({ done, total }, 'evaluating audio files');
-        }
+  return runPackEvaluation(
+    command,
+    (pack, engine) =>
+      evaluateAudio(root, pack, engine, decodeOptionsOf(command.settings), streamOptionsOf(command.settings, 'eval'), {
+        ...(command.actors ? { actors: command.actors } : {}),
+        onProgress: progressLogger('evaluating audio files'),
+      }),
+    {
+      report: (result, packLabel) => {
+        const who = result.actors ? `, actors ${result.actors.join(', ')}` : '';
+        return expressionReport(`Voice expression on ${command.dir}${who}`, `${packLabel}; calm scored as Neutral`, result.scores);
       },
-    });
-    const json = JSON.stringify({ ...result, pack: { name: pack.manifest.name, version: pack.manifest.version, manifest: command.settings.models } }, null, 2);
-    if (command.out) writeFileSync(command.out, `${json}\n`);
-    else process.stdout.write(`${json}\n`);
-    const who = result.actors ? `, actors ${result.actors.join(', ')}` : '';
-    if (command.report) writeFileSync(command.report, expressionReport(`Voice expression on ${command.dir}${who}`, `model pack ${pack.manifest.name} ${pack.manifest.version}; calm scored as Neutral`, result.scores));
-    const ravdess = result.ravdessAccuracy === null ? '' : `, 8-class RAVDESS accuracy ${result.ravdessAccuracy.toFixed(4)}`;
-    process.stderr.write(`accuracy ${result.scores.accuracy.toFixed(4)}, macro-F1 ${result.scores.macroF1.toFixed(4)}${ravdess} over ${result.scores.count} files (${result.seconds.toFixed(1)} s)\n`);
-    return 0;
-  } finally {
-    await engine.close();
-  }
+      summary: (result) => {
+        const ravdess = result.ravdessAccuracy === null ? '' : `, 8-class RAVDESS accuracy ${result.ravdessAccuracy.toFixed(4)}`;
+        return `accuracy ${result.scores.accuracy.toFixed(4)}, macro-F1 ${result.scores.macroF1.toFixed(4)}${ravdess} over ${result.scores.count} files (${result.seconds.toFixed(1)} s)`;
+      },
+    },
+  );
 }
