@@ -29,16 +29,14 @@ import { InferenceEngine } from '../src/pipeline/inference-engine.js';
 import { analyzeUri } from '../src/pipeline/stream-analysis.js';
 import type { AffectEvent } from '../src/sink/events.js';
 import { packWithFusion, temporalFusionModel } from '../test/helpers/fusion-models.js';
+import { percentile as percentileOfSorted } from '../src/bench/stats.js';
 import { makeTalkingClip, RESULTS } from './clips.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, repeats: { type: 'string' }, 'no-paced': { type: 'boolean' } } });
 const seconds = Number(values.seconds ?? 20);
 const repeats = Number(values.repeats ?? 50);
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
+const percentile = (values: readonly number[], p: number): number => percentileOfSorted([...values].sort((a, b) => a - b), p);
 
 function cpuMs(): number {
   const u = process.cpuUsage();

@@ -15,6 +15,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { percentile } from '../src/bench/stats.js';
 import { RESULTS, makeTalkingClip } from './clips.js';
 
 interface RunFigures {
@@ -37,10 +38,6 @@ interface RunFigures {
   readonly workers: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 /** Child-process mode: N paced streams through one engine; prints the run's figures as JSON. */
 async function measureInProcess(clip: string, seconds: number, streams: number, batching: boolean, extra: Record<string, string>): Promise<void> {

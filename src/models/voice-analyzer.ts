@@ -52,9 +52,11 @@ export interface VoiceRequest {
   readonly carry: VoiceCarry;
   /** Compute speech embeddings (the costliest part); off when nothing downstream reads them. */
   readonly embeddings?: boolean;
-  /** Pitch is tracked only on frames at least this likely to be speech (pitch of silence means nothing); default 0. */
-  readonly pitchMinSpeech?: number;
-  /** The speech expression model runs on windows with at least one frame this likely to be speech; default the VAD's threshold. */
+  /**
+   * Frames at least this likely to be speech count as speech: pitch is tracked only on them (pitch of
+   * silence means nothing), and the speech expression model runs only on windows that have one.
+   * Absent: pitch on every frame, and the model at the VAD's own threshold.
+   */
   readonly speechThreshold?: number;
   /** Return the window's new mel frames and embedding positions (what the speech expression model is trained on). */
   readonly features?: boolean;
@@ -143,9 +145,9 @@ export class VoiceAnalyzer {
     const width = spec.contextSamples + chunk;
     const [layers, , units] = spec.stateShape;
     const stateSize = layers * units;
-    const streams = items.map(({ audio, carry, pitchMinSpeech }) => {
+    const streams = items.map(({ audio, carry, speechThreshold }) => {
       const samples = joinAudio(carry.pending, audio);
-      return { samples, pitchMinSpeech: pitchMinSpeech ?? 0, offset: -carry.pending.length, steps: Math.floor(samples.length / chunk), state: carry.vadState, context: carry.context, frames: [] as VoiceFrame[] };
+      return { samples, pitchMinSpeech: speechThreshold ?? 0, offset: -carry.pending.length, steps: Math.floor(samples.length / chunk), state: carry.vadState, context: carry.context, frames: [] as VoiceFrame[] };
     });
     const steps = Math.max(...streams.map((s) => s.steps));
     for (let step = 0; step < steps; step++) {

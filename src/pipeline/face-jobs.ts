@@ -24,8 +24,8 @@ const NO_PIXELS = new Uint8Array(0);
 export class FaceJobs {
   readonly #engine: InferenceEngine;
   readonly #windowSeconds: number;
-  readonly #jobs = new WeakMap<VideoFrame, Promise<FrameFaces> | typeof DROPPED>();
-  readonly #traces = new WeakMap<VideoFrame, DispatchTrace>();
+  /** Each admitted frame's analysis, with when its detector batch went to a worker. */
+  readonly #jobs = new WeakMap<VideoFrame, { readonly result: Promise<FrameFaces>; readonly trace: DispatchTrace } | typeof DROPPED>();
   #lastAdmittedWindow = -1;
   #droppedTotal = 0;
 
@@ -59,19 +59,18 @@ export class FaceJobs {
     }
     this.#lastAdmittedWindow = Math.max(this.#lastAdmittedWindow, window);
     const trace: DispatchTrace = {};
-    const job = this.#engine.analyzeFrame(frame, trace);
-    this.#traces.set(slim, trace);
+    const result = this.#engine.analyzeFrame(frame, trace);
     // The failure is reported through resultsFor(); a frame nobody asks for must not crash the process.
-    job.catch(() => undefined);
-    this.#jobs.set(slim, job);
+    result.catch(() => undefined);
+    this.#jobs.set(slim, { result, trace });
     return slim;
   }
 
   /** When the detector batch of the window's last analysed frame went to a worker (undefined: none went). */
   lastDispatchMs(frames: readonly VideoFrame[]): number | undefined {
     for (let i = frames.length - 1; i >= 0; i--) {
-      const trace = this.#traces.get(frames[i]!);
-      if (trace) return trace.dispatchedAtMs;
+      const job = this.#jobs.get(frames[i]!);
+      if (job !== undefined && job !== DROPPED) return job.trace.dispatchedAtMs;
     }
     return undefined;
   }
@@ -83,7 +82,7 @@ export class FaceJobs {
     for (const frame of frames) {
       const job = this.#jobs.get(frame);
       if (job === DROPPED) dropped += 1;
-      else jobs.push(job ?? Promise.reject(new Error(`frame at ${frame.pts} s was never submitted`)));
+      else jobs.push(job?.result ?? Promise.reject(new Error(`frame at ${frame.pts} s was never submitted`)));
     }
     return { frames: await Promise.all(jobs), dropped };
   }

@@ -26,10 +26,11 @@ export function createWindowFuser(engine: Pick<InferenceEngine, 'fusionModels' |
   return async (analysis) => {
     const prepared = fusion.prepare(analysis);
     const free = fusion.parameterFree(prepared);
+    const hasEvidence = StreamFusion.hasEvidence(prepared);
     // Training dumps read the exact tensors here; the event is not affected.
-    onFusionInput?.({ analysis, input: prepared.input, parameterFree: free, hasEvidence: StreamFusion.hasEvidence(prepared) });
+    onFusionInput?.({ analysis, input: prepared.input, parameterFree: free, hasEvidence });
     // A window with neither face nor speech has nothing to fuse; its event carries nulls.
-    if (!models || !StreamFusion.hasEvidence(prepared)) return fusion.finish(prepared, free);
+    if (!models || !hasEvidence) return fusion.finish(prepared, free);
     const learned = await engine.runFusion(prepared.input);
     const output: FusionOutput = {
       logits: learned.logits ?? free.logits,

@@ -187,7 +187,7 @@ function startInference(engine: InferenceEngine, faceJobs: FaceJobs, vad: VadSpe
           const audio = window.audio;
           const voice: Promise<VoiceResult | null> = audio
             ? voiceChain.then(async () => {
-                const result = await engine.analyzeVoice({ audio, carry, embeddings: needEmbeddings, pitchMinSpeech: options.fusion.speechThreshold, speechThreshold: options.fusion.speechThreshold }, voiceTrace);
+                const result = await engine.analyzeVoice({ audio, carry, embeddings: needEmbeddings, speechThreshold: options.fusion.speechThreshold }, voiceTrace);
                 carry = result.carry;
                 voiceAtMs = performance.now();
                 return result;

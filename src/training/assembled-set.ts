@@ -5,9 +5,9 @@
  * neither, so a fusion model learns to rely on whichever branch has evidence. Photos and sentences are
  * drawn at random per segment from a seeded generator: the same seed gives the same clips.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { AffectStreamError } from '../errors.js';
+import { listRavdessAudio } from '../eval/audio-eval.js';
+import { listLabelledImages } from '../eval/labelled-images.js';
 import { ABAW_CLASSES, type AbawClass } from '../fusion/abaw.js';
 import type { ClipSegment } from '../demo/make-demo-clip.js';
 
@@ -33,9 +33,6 @@ export interface AssemblySources {
   readonly noFace: Pick<ClipSegment, 'image' | 'crop'>;
 }
 
-const FER_FOLDER: Record<Exclude<AbawClass, 'Other'>, string> = { Neutral: 'neutral', Anger: 'angry', Disgust: 'disgust', Fear: 'fear', Happiness: 'happy', Sadness: 'sad', Surprise: 'surprise' };
-/** RAVDESS emotion codes; calm (02) counts as Neutral. */
-const RAVDESS_CODES: Record<Exclude<AbawClass, 'Other'>, readonly string[]> = { Neutral: ['01', '02'], Happiness: ['03'], Sadness: ['04'], Anger: ['05'], Fear: ['06'], Disgust: ['07'], Surprise: ['08'] };
 export const ASSEMBLED_CLASSES = ABAW_CLASSES.filter((c): c is Exclude<AbawClass, 'Other'> => c !== 'Other');
 const KIND_SHARES: ReadonlyArray<readonly [SegmentKind, number]> = [['face+speech', 0.45], ['face', 0.2], ['speech', 0.25], ['none', 0.1]];
 /** FER2013 crops are 48×48 head shots: black padding around them lets the detector see a whole head. */
@@ -53,16 +50,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function listOrFail(dir: string, pattern: RegExp): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    throw new AffectStreamError('source_not_found', `folder not found: ${dir}`);
-  }
-  return names.filter((n) => pattern.test(n)).sort().map((n) => join(dir, n));
-}
-
 export class AssemblyPool {
   readonly #faces = new Map<AbawClass, string[]>();
   readonly #speech = new Map<AbawClass, string[]>();
@@ -70,15 +57,14 @@ export class AssemblyPool {
 
   constructor(sources: AssemblySources) {
     this.#noFace = sources.noFace;
+    const part = sources.ferPart ?? { index: 0, of: 1 };
+    const photos = listLabelledImages(sources.ferDir);
+    const sentences = listRavdessAudio(sources.ravdessDir, new Set(sources.actors));
     for (const label of ASSEMBLED_CLASSES) {
-      const part = sources.ferPart ?? { index: 0, of: 1 };
-      const faces = listOrFail(join(sources.ferDir, FER_FOLDER[label]), /\.jpe?g$/i).filter((_, i) => i % part.of === part.index);
+      const faces = photos.filter((p) => p.label === label).filter((_, i) => i % part.of === part.index).map((p) => p.path);
       if (faces.length === 0) throw new AffectStreamError('invalid_argument', `no FER2013 photos for ${label} in ${sources.ferDir}`);
       this.#faces.set(label, faces);
-      const speech = sources.actors.flatMap((actor) => {
-        const a = String(actor).padStart(2, '0');
-        return listOrFail(join(sources.ravdessDir, `Actor_${a}`), /\.(flac|wav)$/i).filter((f) => RAVDESS_CODES[label].includes(f.split(/[\\/]/).pop()!.split('-')[2]!));
-      });
+      const speech = sentences.filter((f) => f.label.abaw === label).map((f) => f.path);
       if (speech.length === 0) throw new AffectStreamError('invalid_argument', `no RAVDESS sentences for ${label} by actors ${sources.actors.join(',')} in ${sources.ravdessDir}`);
       this.#speech.set(label, speech);
     }
