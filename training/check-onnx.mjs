@@ -11,21 +11,34 @@ if (!model || !parityFile) {
 }
 const parity = JSON.parse(readFileSync(parityFile, 'utf8'));
 const session = await ort.InferenceSession.create(readFileSync(model), { executionProviders: ['cpu'] });
-// A face record holds one batch (`input`, `logits`); a speech record holds cases of named inputs with
-// their own time lengths (`cases: [{mel, mel_shape, embeddings, embeddings_shape, logits}]`).
-const cases = parity.cases
-  ? parity.cases.map((c) => ({
-      feeds: Object.fromEntries(Object.entries(parity.inputs).map(([key, name]) => [name, new ort.Tensor('float32', Float32Array.from(c[key]), c[`${key}_shape`])])),
-      logits: c.logits,
-    }))
-  : [{ feeds: { input: new ort.Tensor('float32', Float32Array.from(parity.input), parity.input_shape) }, logits: parity.logits }];
+const tensor = (data, shape) => new ort.Tensor('float32', Float32Array.from(data), shape);
+
+/**
+ * The exporters' records, as cases of feeds and expected outputs by name:
+ * - face: one batch (`input`, `input_shape`, `logits`);
+ * - speech: `cases` of inputs keyed as `parity.inputs` names them (`mel`, `mel_shape`, …) and `logits`;
+ * - fusion: `cases` of `inputs` ({name: {shape, data}}) and `outputs` ({name: values}), several B and T.
+ */
+function casesOf(record) {
+  if (!record.cases) return [{ feeds: { input: tensor(record.input, record.input_shape) }, expected: { [record.output ?? 'logits']: record.logits } }];
+  return record.cases.map((c) =>
+    c.outputs
+      ? { feeds: Object.fromEntries(Object.entries(c.inputs).map(([name, t]) => [name, tensor(t.data, t.shape)])), expected: c.outputs }
+      : { feeds: Object.fromEntries(Object.entries(record.inputs).map(([key, name]) => [name, tensor(c[key], c[`${key}_shape`])])), expected: { [record.output ?? 'logits']: c.logits } },
+  );
+}
+
+const cases = casesOf(parity);
 let worst = 0;
 let outputs = 0;
 for (const c of cases) {
   const out = await session.run(c.feeds);
-  const logits = out[parity.output ?? 'logits'].data;
-  outputs += logits.length;
-  logits.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - c.logits[i]))));
+  for (const [name, expected] of Object.entries(c.expected)) {
+    const got = out[name].data;
+    if (got.length !== expected.length) throw new Error(`${name}: ${got.length} values, expected ${expected.length}`);
+    outputs += got.length;
+    got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]))));
+  }
 }
 console.log(JSON.stringify({ model, cases: cases.length, outputs, maxAbsDiff: worst }));
 process.exit(worst <= 1e-4 ? 0 : 1);

@@ -44,5 +44,5 @@ DUMP=(env UV_THREADPOOL_SIZE=64 node "$ROOT/dist/src/training/dump-fusion-inputs
 "${DUMP[@]}" --out "$OUT/fusion-val.jsonl" --fer "$FER_ROOT/val" --actors 17-20 --clips 1 --seed 2
 /usr/bin/python3 -m affect_training.train_fusion --train "$OUT/fusion-train.jsonl" --held-out "$OUT/fusion-val.jsonl" --out "$OUT/fusion" --epochs 2
 /usr/bin/python3 -m affect_training.export_fusion --checkpoint "$OUT/fusion/fusion.pt" --windows "$OUT/fusion-val.jsonl" --out "$OUT/fusion.onnx"
-node "$ROOT/training/check-fusion-onnx.mjs" "$OUT/fusion.onnx" "$OUT/fusion.parity.json"
+node "$ROOT/training/check-onnx.mjs" "$OUT/fusion.onnx" "$OUT/fusion.parity.json"
 echo "training smoke: ok"

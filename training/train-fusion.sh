@@ -47,7 +47,7 @@ dumped=$(date +%s)
 cd "$ROOT/training"
 PYTHONPATH=. nice -n 5 /usr/bin/python3 -m affect_training.train_fusion --train "$RUN/train.jsonl" --held-out "$RUN/val.jsonl" --out "$RUN" --epochs "${EPOCHS:-120}"
 PYTHONPATH=. nice -n 5 /usr/bin/python3 -m affect_training.export_fusion --checkpoint "$RUN/fusion.pt" --windows "$RUN/val.jsonl" --out "$RUN/temporal-fusion.onnx"
-node check-fusion-onnx.mjs "$RUN/temporal-fusion.onnx" "$RUN/temporal-fusion.parity.json"
+node check-onnx.mjs "$RUN/temporal-fusion.onnx" "$RUN/temporal-fusion.parity.json"
 trained=$(date +%s)
 node update-fusion-manifest.mjs "$RUN" "$PACK"
 echo "train-fusion: dump $((dumped - started)) s, train+export $((trained - dumped)) s, total $(( $(date +%s) - started )) s"

@@ -1,7 +1,7 @@
 """Exports the fusion network to ONNX with the runtime's interface (docs/fusion.md §6): inputs `face`
 [B,T,10], `voice` [B,T,14], `weights` [B,T,2], `current` [B,T]; outputs `logits` [B,8], `valence`
 [B,1], `arousal` [B,1]; B and T dynamic. Writes a parity record (real held-out windows at the
-runtime's T and random inputs at another T, through PyTorch) for check-fusion-onnx.mjs and the test
+runtime's T and random inputs at another T, through PyTorch) for check-onnx.mjs and the test
 suite, and checks causality: changing the last step leaves every earlier step's state unchanged.
 
     /usr/bin/python3 -m affect_training.export_fusion --checkpoint runs/fusion/fusion.pt \\
