@@ -3,6 +3,8 @@
  * no dependency. Linear or log axes, ticks at round values, a legend, optional dashed reference lines.
  */
 
+import { escapeMarkup } from '../eval/report.js';
+
 export interface Series {
   readonly name: string;
   readonly points: ReadonlyArray<readonly [number, number]>;
@@ -35,7 +37,6 @@ export interface ChartSpec {
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const MARGIN = { left: 64, top: 36, bottom: 48 };
 
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function niceStep(span: number, target: number): number {
   const raw = span / target;
@@ -100,7 +101,7 @@ export function lineChart(spec: ChartSpec): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(spec.title)}</text>`);
+  out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeMarkup(spec.title)}</text>`);
   for (const t of ticksOf(x0, x1, spec.x.log ?? false)) {
     out.push(`<line x1="${px(t)}" y1="${MARGIN.top}" x2="${px(t)}" y2="${MARGIN.top + plotH}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${px(t)}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${label(t)}</text>`);
@@ -110,16 +111,16 @@ export function lineChart(spec: ChartSpec): string {
     out.push(`<text x="${MARGIN.left - 6}" y="${py(t) + 4}" text-anchor="end">${label(t)}</text>`);
   }
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`);
-  out.push(`<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.y.label)}</text>`);
+  out.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeMarkup(spec.x.label)}</text>`);
+  out.push(`<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeMarkup(spec.y.label)}</text>`);
   for (const l of spec.hLines ?? []) {
     out.push(`<line x1="${MARGIN.left}" y1="${py(l.y)}" x2="${MARGIN.left + plotW}" y2="${py(l.y)}" stroke="#999" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${MARGIN.left + plotW - 4}" y="${py(l.y) - 4}" text-anchor="end" fill="#666">${escapeXml(l.label)}</text>`);
+    out.push(`<text x="${MARGIN.left + plotW - 4}" y="${py(l.y) - 4}" text-anchor="end" fill="#666">${escapeMarkup(l.label)}</text>`);
   }
   (spec.vLines ?? []).forEach((l, i) => {
     out.push(`<line x1="${px(l.x)}" y1="${MARGIN.top}" x2="${px(l.x)}" y2="${MARGIN.top + plotH}" stroke="#999" stroke-dasharray="6 4"/>`);
     // Labels step down the plot's foot so that neighbouring lines' labels do not overlap.
-    out.push(`<text x="${px(l.x) + 4}" y="${MARGIN.top + plotH - 8 - i * 14}" fill="#666">${escapeXml(l.label)}</text>`);
+    out.push(`<text x="${px(l.x) + 4}" y="${MARGIN.top + plotH - 8 - i * 14}" fill="#666">${escapeMarkup(l.label)}</text>`);
   });
   spec.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
@@ -136,7 +137,7 @@ export function lineChart(spec: ChartSpec): string {
     }
     const ly = MARGIN.top + 14 + i * 18;
     out.push(`<line x1="${width - right + 12}" y1="${ly - 4}" x2="${width - right + 36}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
-    out.push(`<text x="${width - right + 42}" y="${ly}">${escapeXml(s.name)}</text>`);
+    out.push(`<text x="${width - right + 42}" y="${ly}">${escapeMarkup(s.name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');

@@ -1,12 +1,9 @@
 /** The HTML report of an Aff-Wild2 evaluation: expression scores and confusion matrix, CCC, and the VA plots. */
 import type { AffWild2Result } from './affwild2-eval.js';
 import { expressionScores } from './metrics.js';
-import { expressionReport } from './report.js';
+import { escapeMarkup, expressionReport } from './report.js';
 import { vaScatterSvg, vaTimeSeriesSvg, type VaPoint } from './va-plot.js';
 
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
 

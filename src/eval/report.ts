@@ -5,7 +5,8 @@
 import { ABAW_CLASSES } from '../fusion/abaw.js';
 import type { ExpressionScores } from './metrics.js';
 
-function escape(text: string): string {
+/** Text for HTML or SVG, in content or in a quoted attribute. */
+export function escapeMarkup(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
@@ -33,9 +34,9 @@ export function expressionReport(title: string, subtitle: string, scores: Expres
   const f1 = Object.entries(scores.perClassF1)
     .map(([name, v]) => `<tr><th>${name}</th><td>${v!.toFixed(3)}</td></tr>`)
     .join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escape(title)}</title>
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeMarkup(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}caption{text-align:left;font-weight:600;margin-bottom:4px}</style></head>
-<body><h1>${escape(title)}</h1><p>${escape(subtitle)}</p>
+<body><h1>${escapeMarkup(title)}</h1><p>${escapeMarkup(subtitle)}</p>
 <p><b>${scores.count}</b> items · accuracy <b>${scores.accuracy.toFixed(4)}</b> · macro-F1 <b>${scores.macroF1.toFixed(4)}</b></p>
 <table><caption>F1 per class</caption>${f1}</table>
 ${confusionTable(scores)}

@@ -4,6 +4,8 @@
  * diagonal a perfect prediction would lie on). No scripts, nothing fetched.
  */
 
+import { escapeMarkup } from './report.js';
+
 export interface VaPoint {
   readonly t: number;
   readonly valence: number | null;
@@ -14,9 +16,6 @@ export interface VaPoint {
 
 const COLORS = { valence: '#2563eb', arousal: '#dc2626' } as const;
 
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 /** A polyline path through the defined points; a missing value breaks the line. */
 function path(points: ReadonlyArray<readonly [number, number | null]>, x: (t: number) => number, y: (v: number) => number): string {
@@ -48,8 +47,8 @@ export function vaTimeSeriesSvg(title: string, points: readonly VaPoint[]): stri
   const grid = [-1, -0.5, 0, 0.5, 1]
     .map((v) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${pad.left - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10">${v}</text>`)
     .join('');
-  return `<svg class="va-plot" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(title)}">
-<text x="${pad.left}" y="14" font-size="12" font-weight="600">${escape(title)}</text>${grid}
+  return `<svg class="va-plot" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeMarkup(title)}">
+<text x="${pad.left}" y="14" font-size="12" font-weight="600">${escapeMarkup(title)}</text>${grid}
 <text x="${width - pad.right}" y="${height - 8}" text-anchor="end" font-size="10">${end.toFixed(0)} s</text><text x="${pad.left}" y="${height - 8}" font-size="10">0 s</text>
 ${line('valence', COLORS.valence, false)}${line('predictedValence', COLORS.valence, true)}${line('arousal', COLORS.arousal, false)}${line('predictedArousal', COLORS.arousal, true)}
 <text x="${width - pad.right}" y="14" text-anchor="end" font-size="10"><tspan fill="${COLORS.valence}">valence</tspan> / <tspan fill="${COLORS.arousal}">arousal</tspan>: annotated ─, predicted ╌</text>
