@@ -114,7 +114,7 @@ fi
 step "3/5 TypeScript build"
 STAMP=dist/.setup-build-stamp
 newer=""
-if [[ -f "$STAMP" && "$DEPS_CHANGED" == 0 && -f dist/src/models/setup/setup-models-cli.js && -f dist/src/demo/make-demo-clip-cli.js ]]; then
+if [[ -f "$STAMP" && "$DEPS_CHANGED" == 0 && -f dist/src/tools/model-setup/setup-models-cli.js && -f dist/src/tools/demo/make-demo-clip-cli.js ]]; then
   newer="$(find src test bench tsconfig.json package.json -newer "$STAMP" -type f -print -quit 2>/dev/null || true)"
   if [[ -z "$newer" ]]; then
     info "dist is newer than every source file; skipped the build"
@@ -135,6 +135,6 @@ npm run models --silent
 
 # ---------------------------------------------------------------------------------------------------
 step "5/5 demo clip"
-node dist/src/demo/make-demo-clip-cli.js
+node dist/src/tools/demo/make-demo-clip-cli.js
 
 printf '\n[setup] done in %ss\n' "$(( $(date +%s) - START ))"

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync, openSync, writeSync, c
 import { join, resolve } from 'node:path';
 import { loadManifest } from '../dist/src/models/manifest.js';
 import { VoiceAnalyzer, initialVoiceCarry } from '../dist/src/models/voice-analyzer.js';
-import { parseRavdessName } from '../dist/src/eval/ravdess-names.js';
+import { parseRavdessName } from '../dist/src/tools/eval/ravdess-names.js';
 
 const args = process.argv.slice(2);
 const modelsAt = args.indexOf('--models');

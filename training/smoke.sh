@@ -39,7 +39,7 @@ done
 node "$ROOT/training/check-onnx.mjs" "$OUT/speech.onnx" "$OUT/speech.parity.json"
 # The fusion network: inputs dumped from the real pipeline on two tiny assembled clips (and one held
 # out), two epochs, export, parity with the runtime (training/train-fusion.sh is the full chain).
-DUMP=(env UV_THREADPOOL_SIZE=64 node "$ROOT/dist/src/training/dump-fusion-inputs.js" --models "$ROOT/models/trained/manifest.json" --ravdess "$RAVDESS_ROOT" --segments 4)
+DUMP=(env UV_THREADPOOL_SIZE=64 node "$ROOT/dist/src/tools/training/dump-fusion-inputs.js" --models "$ROOT/models/trained/manifest.json" --ravdess "$RAVDESS_ROOT" --segments 4)
 "${DUMP[@]}" --out "$OUT/fusion-train.jsonl" --fer "$FER_ROOT/train" --actors 1-16 --clips 2 --seed 1
 "${DUMP[@]}" --out "$OUT/fusion-val.jsonl" --fer "$FER_ROOT/val" --actors 17-20 --clips 1 --seed 2
 /usr/bin/python3 -m affect_training.train_fusion --train "$OUT/fusion-train.jsonl" --held-out "$OUT/fusion-val.jsonl" --out "$OUT/fusion" --epochs 2

@@ -32,7 +32,7 @@ cd "$ROOT"
 [ "${SKIP_BUILD:-0}" = 1 ] || npx tsc -p tsconfig.json
 # Every pipeline holds pool threads while it runs; too small a pool hangs the exit after many clips.
 export UV_THREADPOOL_SIZE=64
-DUMP=(nice -n 5 node dist/src/training/dump-fusion-inputs.js --models "$PACK/manifest.json")
+DUMP=(nice -n 5 node dist/src/tools/training/dump-fusion-inputs.js --models "$PACK/manifest.json")
 held_out_assembled() {
   "${DUMP[@]}" --out "$RUN/val.jsonl" --fer "$DATA/fer2013/val" --ravdess "$DATA/ravdess-speech-16k" --actors 17-20 --clips "${VAL_CLIPS:-16}" --seed 2
 }

@@ -11,7 +11,7 @@
  * imports: the dashboard loads the compiled file as is. In Node, pass `WebSocket` from the `ws`
  * package (Node 22's global WebSocket works too).
  */
-import type { AffectEvent, ErrorEvent, StatusEvent } from '../sink/events.js';
+import type { AffectEvent, ErrorEvent, StatusEvent } from '../core/events.js';
 import type { EventType, FeedErrorMessage, FeedMeta, GapMessage, HelloMessage, LaggedMessage } from '../sink/feed-protocol.js';
 
 export type FeedEvent = (AffectEvent | StatusEvent | ErrorEvent) & { readonly feed: FeedMeta };

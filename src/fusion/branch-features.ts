@@ -10,18 +10,14 @@
  * variation E, prosodic arousal, then the voice's 8-class distribution: the pack's speech expression
  * model's when it ran on the step's window, else the one that arousal implies (voice-expression.ts).
  */
-import { ABAW_CLASSES, valenceArousalOf, withOtherClass } from './abaw.js';
+import { FACE_FEATURES, VOICE_AROUSAL, VOICE_FEATURES, VOICE_PROBS } from '../core/fusion-layout.js';
+import { ABAW_CLASSES, valenceArousalOf, withOtherClass } from '../core/abaw.js';
 import type { FaceResult } from '../models/face-analyzer.js';
 import type { VoiceFrame } from '../models/voice-analyzer.js';
 import type { TimelineStep } from './frame-timeline.js';
 import { expressionFromArousal } from './voice-expression.js';
 import { LEVEL_SCALE_DB, RANGE_SCALE_ST, REFERENCE_LEVEL_DB, REFERENCE_RANGE_ST } from './voice-arousal.js';
 
-export const FACE_FEATURES = 10;
-export const VOICE_FEATURES = 14;
-/** Offsets in the voice row. */
-export const VOICE_AROUSAL = 5;
-export const VOICE_PROBS = 6;
 /** Energy variation E = tanh(std of speech frame levels over the context, dB / ENERGY_SCALE_DB). */
 export const ENERGY_SCALE_DB = 6;
 

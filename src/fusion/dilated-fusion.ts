@@ -12,30 +12,10 @@
  * arousal (both modalities). Causal kernels only look back, so a window needs the (taps−1)·max(d)
  * steps before it and nothing after it.
  */
-import { ABAW_CLASSES } from './abaw.js';
-import { VOICE_AROUSAL, VOICE_PROBS } from './branch-features.js';
+import type { FusionInput, FusionOutput } from '../core/fusion-layout.js';
+import { ABAW_CLASSES } from '../core/abaw.js';
+import { VOICE_AROUSAL, VOICE_PROBS } from '../core/fusion-layout.js';
 
-export interface FusionInput {
-  /** T: history steps followed by the window's steps. */
-  readonly steps: number;
-  readonly faceDims: number;
-  readonly voiceDims: number;
-  /** T × faceDims, zeros where there is no face. */
-  readonly face: Float32Array;
-  /** T × voiceDims, zeros where there is no audio. */
-  readonly voice: Float32Array;
-  /** T × 2: face and voice weight of each step. */
-  readonly weights: Float32Array;
-  /** T: 1 for the window's own steps, 0 for history. */
-  readonly current: Float32Array;
-}
-
-export interface FusionOutput {
-  /** 8 logits in ABAW class order. */
-  readonly logits: Float32Array;
-  readonly valence: number;
-  readonly arousal: number;
-}
 
 const K = ABAW_CLASSES.length;
 /** Layout of a weighted row. */

@@ -10,7 +10,7 @@
  * one per modality per `tolerance` seconds (the first wins), which keeps one expression change or one
  * onset from reading as several.
  */
-import { ABAW_CLASSES } from './abaw.js';
+import { ABAW_CLASSES } from '../core/abaw.js';
 import type { VoiceFrame } from '../models/voice-analyzer.js';
 
 export type Modality = 'face' | 'voice';

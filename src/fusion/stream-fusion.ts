@@ -11,15 +11,17 @@
  * window); ONNX fusion models run in the inference workers.
  */
 import type { FusionModelsInfo } from '../models/manifest.js';
-import { ABAW_CLASSES, topClass, zeroProbs } from './abaw.js';
-import { BranchFeatures, FACE_FEATURES, VOICE_FEATURES, type StepFeatures } from './branch-features.js';
-import { outputOfPooled, parameterFreeFusion, pooledDilated, receptiveHistory, weightedRows, type FusionInput, type FusionOutput } from './dilated-fusion.js';
-import { softmax } from '../softmax.js';
+import { ABAW_CLASSES, topClass, zeroProbs } from '../core/abaw.js';
+import { BranchFeatures, type StepFeatures } from './branch-features.js';
+import { outputOfPooled, parameterFreeFusion, pooledDilated, receptiveHistory, weightedRows } from './dilated-fusion.js';
+import { softmax } from '../core/softmax.js';
 import { windowTimeline } from './frame-timeline.js';
 import { KeyframeDetector, type Keyframe } from './keyframes.js';
 import { ModalityWeights } from './modality-weights.js';
 import { round, roundProbs, summariseFaces, voiceBranch, type FusedWindow, type FusionOptions, type WindowAnalysis } from './window-fusion.js';
-import type { KeyframeSummary } from '../sink/events.js';
+import type { KeyframeSummary } from '../core/events.js';
+import { FACE_FEATURES, VOICE_FEATURES } from '../core/fusion-layout.js';
+import type { FusionInput, FusionOutput } from '../core/fusion-layout.js';
 
 /** Time between speech embeddings (8 mel frames of 10 ms), s. */
 export const EMBEDDING_HOP_SECONDS = 0.08;

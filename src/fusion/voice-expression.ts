@@ -5,7 +5,7 @@
  * flat: high-arousal speech cannot tell anger from joy, and a confident face outweighs it wherever
  * both are present. Other is left out: it means "none of the seven", which prosody cannot say.
  */
-import { ABAW_CLASSES, CLASS_VALENCE_AROUSAL } from './abaw.js';
+import { ABAW_CLASSES, CLASS_VALENCE_AROUSAL } from '../core/abaw.js';
 
 export const VOICE_AROUSAL_WIDTH = 0.5;
 

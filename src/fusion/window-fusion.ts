@@ -8,8 +8,8 @@
  */
 import type { FrameFaces, FaceResult } from '../models/face-analyzer.js';
 import type { VoiceResult } from '../models/voice-analyzer.js';
-import type { AffectEvent, FaceSummary, VoiceSummary } from '../sink/events.js';
-import { ABAW_CLASSES, topClass, valenceArousalOf, withOtherClass, zeroProbs, type ExpressionProbs } from './abaw.js';
+import type { AffectEvent, FaceSummary, VoiceSummary } from '../core/events.js';
+import { ABAW_CLASSES, topClass, valenceArousalOf, withOtherClass, zeroProbs, type ExpressionProbs } from '../core/abaw.js';
 import { voiceProsody } from './voice-arousal.js';
 
 export interface FusionOptions {

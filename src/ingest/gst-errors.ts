@@ -2,7 +2,7 @@
  * Turns a GStreamer bus error into a typed error. The element that failed tells what went wrong
  * (source, type finder, demuxer, decoder) more reliably than the message text, which is localised.
  */
-import { AffectStreamError, type ErrorCode } from '../errors.js';
+import { AffectStreamError, type ErrorCode } from '../core/errors.js';
 import type { BusMessage } from './gstreamer-binding.js';
 
 function failingElementType(message: BusMessage): string {

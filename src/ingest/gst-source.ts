@@ -5,12 +5,12 @@
  * each buffer's timestamp across. Both tracks are stamped with the pipeline's running time: one clock.
  */
 import { Observable } from 'rxjs';
-import { AffectStreamError } from '../errors.js';
+import { AffectStreamError } from '../core/errors.js';
 import { FlowGate } from './flow-gate.js';
 import { capsInt, parseGdpPacket, parseSegmentEvent, type SegmentTimes } from './gdp.js';
 import { errorFromBus } from './gst-errors.js';
 import { closePipeline, openPipeline, watchBus, type AppSink, type BusMessage, type GstPipeline } from './gstreamer-binding.js';
-import { ANALYSIS_SAMPLE_RATE, type MediaItem, type TrackLayout } from './media-types.js';
+import { ANALYSIS_SAMPLE_RATE, type IngestItem, type MediaItem, type TrackLayout } from '../core/media.js';
 
 export interface DecodeOptions {
   /** Analysis frames per second; sources with fewer frames are not padded with copies. */
@@ -32,8 +32,6 @@ export const DEFAULT_DECODE_OPTIONS: Readonly<DecodeOptions> = Object.freeze({
   audioChunkSeconds: 0.1,
   openTimeoutSeconds: 10,
 });
-
-export type IngestItem = MediaItem | { readonly kind: 'tracks'; readonly layout: TrackLayout };
 
 const NS_PER_S = 1e9;
 /** A file whose media stops this much short of its declared duration is reported as truncated. */

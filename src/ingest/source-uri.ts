@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AffectStreamError } from '../errors.js';
+import { AffectStreamError } from '../core/errors.js';
 
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 

@@ -8,9 +8,9 @@ import { letterboxRegion, sampleSquare, type RgbImage } from './image-ops.js';
 import type { ExpressionModelSpec, FaceDetectorSpec, LoadedManifest } from './manifest.js';
 import { readVerifiedModel } from './manifest.js';
 import { batchLimitOf, createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
-import { ABAW_CLASSES, zeroProbs, type ExpressionProbs } from '../fusion/abaw.js';
-import { AffectStreamError } from '../errors.js';
-import { softmax } from '../softmax.js';
+import { ABAW_CLASSES, zeroProbs, type ExpressionProbs } from '../core/abaw.js';
+import { AffectStreamError } from '../core/errors.js';
+import { softmax } from '../core/softmax.js';
 
 export interface FaceResult {
   /** [x, y, w, h], each 0..1 of the frame. */

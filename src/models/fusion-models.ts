@@ -5,10 +5,10 @@
  * their sequences have the same length (the usual case: same window length and history); others run
  * in their own group, so no padding ever reaches a model.
  */
-import type { FusionInput } from '../fusion/dilated-fusion.js';
 import type { FusionModelSpec, LoadedManifest } from './manifest.js';
 import { readVerifiedModel } from './manifest.js';
 import { createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';
+import type { FusionInput } from '../core/fusion-layout.js';
 
 export interface FusionModelOutput {
   /** From the temporal fusion model, when the pack has one. */

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { AffectStreamError } from '../errors.js';
-import { ABAW_CLASSES } from '../fusion/abaw.js';
-import { FACE_FEATURES, VOICE_FEATURES } from '../fusion/branch-features.js';
+import { AffectStreamError } from '../core/errors.js';
+import { ABAW_CLASSES } from '../core/abaw.js';
+import { FACE_FEATURES, VOICE_FEATURES } from '../core/fusion-layout.js';
 
 const modelFile = z.object({
   /** Path relative to the manifest. */

@@ -4,7 +4,7 @@
  * are several workers) and no spinning, which on a small machine steals the cores decoding needs.
  */
 import ort from 'onnxruntime-node';
-import { AffectStreamError } from '../errors.js';
+import { AffectStreamError } from '../core/errors.js';
 
 export type ExecutionDevice = 'cpu' | 'cuda' | 'tensorrt';
 

@@ -4,8 +4,8 @@
  * the 8 ABAW classes. Streams whose contexts have the same length go in one run; the others run in
  * their own group, so no padding reaches the model (a stream's first seconds have less context).
  */
-import { ABAW_CLASSES } from '../fusion/abaw.js';
-import { softmax } from '../softmax.js';
+import { ABAW_CLASSES } from '../core/abaw.js';
+import { softmax } from '../core/softmax.js';
 import type { LoadedManifest, SpeechExpressionSpec } from './manifest.js';
 import { readVerifiedModel } from './manifest.js';
 import { createSession, floatOutput, ort, runSession, type SessionSettings } from './ort-session.js';

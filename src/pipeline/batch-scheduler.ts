@@ -5,7 +5,7 @@
  * more calls. Each request gets its own result back. A runner may fail a whole batch (all its
  * requests are rejected, nothing outside it) or single items of it, by returning an Error in their place.
  */
-import { AffectStreamError } from '../errors.js';
+import { AffectStreamError } from '../core/errors.js';
 
 export interface BatchPolicy {
   /** Most requests in one batch; 1 turns batching off. */

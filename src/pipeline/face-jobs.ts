@@ -7,7 +7,7 @@
  * never dropped. Results are looked up by frame when the window closes; a frame the windower drops
  * (late) is never looked up, and the WeakMap lets its result go.
  */
-import type { VideoFrame } from '../ingest/media-types.js';
+import type { VideoFrame } from '../core/media.js';
 import type { FrameFaces } from '../models/face-analyzer.js';
 import type { InferenceEngine } from './inference-engine.js';
 import type { DispatchTrace } from './batch-scheduler.js';

@@ -4,17 +4,17 @@
  * found goes on to the expression queue; a window's audio goes to the voice queue. Each queue batches
  * requests from all streams, so the cost of a model call is paid once per batch.
  */
-import type { ExpressionProbs } from '../fusion/abaw.js';
-import type { VideoFrame } from '../ingest/media-types.js';
+import type { ExpressionProbs } from '../core/abaw.js';
+import type { VideoFrame } from '../core/media.js';
 import type { DetectedFrame, FrameFaces } from '../models/face-analyzer.js';
 import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
-import type { FusionInput } from '../fusion/dilated-fusion.js';
 import type { FusionModelOutput } from '../models/fusion-models.js';
 import { fusionModelsOf, loadManifest, type FusionModelsInfo } from '../models/manifest.js';
 import { BatchScheduler, type BatchPolicy, type BatchStats, type DispatchTrace } from './batch-scheduler.js';
 import type { Device, FaceInputs, ItemOutcome, TransferredFrame } from './inference-protocol.js';
-import { AffectStreamError } from '../errors.js';
+import { AffectStreamError } from '../core/errors.js';
 import { InferencePool, type PoolOptions, type PoolStats } from './worker-pool.js';
+import type { FusionInput } from '../core/fusion-layout.js';
 
 export interface BatchingOptions {
   readonly detect: BatchPolicy;
@@ -25,7 +25,7 @@ export interface BatchingOptions {
 }
 
 /**
- * CPU defaults, from bench/model-batching.ts and bench/live-capacity.ts on a 2-core machine: the
+ * CPU defaults, from src/tools/bench/standalone/model-batching.ts and src/tools/bench/standalone/live-capacity.ts on a 2-core machine: the
  * convolutional models cost the same per item at any batch size there, so a deadline only adds
  * latency (8 live streams: p99 `latency_ms` 47 ms with no deadline, 486 ms with 10 ms, 1285 ms with
  * 40 ms). A batch still goes at once when a worker is free; while every worker is busy, requests pile

@@ -3,12 +3,12 @@
  * model, built by that model's scheduler. Frames and face inputs travel as transferred ArrayBuffers
  * (no copy); per-stream voice state travels with each request so any worker can serve any stream.
  */
-import type { ExpressionProbs } from '../fusion/abaw.js';
+import type { ExpressionProbs } from '../core/abaw.js';
 import type { DetectedFrame } from '../models/face-analyzer.js';
 import type { VoiceRequest, VoiceResult } from '../models/voice-analyzer.js';
-import type { FusionInput } from '../fusion/dilated-fusion.js';
 import type { FusionModelOutput } from '../models/fusion-models.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { FusionInput } from '../core/fusion-layout.js';
 
 /** Where ONNX Runtime runs the models. */
 export const DEVICES = ['cpu', 'cuda', 'tensorrt'] as const;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { AffectStreamError, toAffectStreamError } from '../errors.js';
+import { AffectStreamError, toAffectStreamError } from '../core/errors.js';
 import { FaceAnalyzer, type DetectedFrame, type FrameInput } from '../models/face-analyzer.js';
 import { loadManifest, type LoadedManifest } from '../models/manifest.js';
 import type { SessionSettings } from '../models/ort-session.js';

@@ -4,10 +4,10 @@
  * flushed before it, so the windows decoded before a failure are still analysed and reported.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { IngestItem } from '../ingest/gst-source.js';
-import type { TrackLayout } from '../ingest/media-types.js';
-import { toAffectStreamError, type AffectStreamError } from '../errors.js';
+import type { TrackLayout } from '../core/media.js';
+import { toAffectStreamError, type AffectStreamError } from '../core/errors.js';
 import { Windower, type MediaWindow, type WindowerOptions } from './windower.js';
+import type { IngestItem } from '../core/media.js';
 
 export interface SourceFailure {
   readonly kind: 'failure';

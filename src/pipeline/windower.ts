@@ -4,7 +4,7 @@
  * delivered media past its end; audio is placed sample-accurately, so a chunk that straddles a
  * boundary is split between the two windows.
  */
-import type { AudioChunk, MediaItem, TrackLayout, VideoFrame } from '../ingest/media-types.js';
+import type { AudioChunk, MediaItem, TrackLayout, VideoFrame } from '../core/media.js';
 
 export interface MediaWindow {
   /** Window k covers [k·length, (k+1)·length) seconds of media time. */

@@ -5,8 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { AffectStreamError } from '../errors.js';
-import { logger } from '../logger.js';
+import { AffectStreamError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import type { Device, InferenceRequest, InferenceResult, WorkerInit, WorkerReady, WorkerReply } from './inference-protocol.js';
 
 export interface PoolOptions {

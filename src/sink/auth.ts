@@ -9,7 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { AffectStreamError } from '../errors.js';
+import { AffectStreamError } from '../core/errors.js';
 
 export interface TokenSpec {
   /** Shown in logs and metrics instead of the secret. */

@@ -16,7 +16,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { canRead, TokenAuth, type Principal } from './auth.js';
 import { FeedCursor, type Selection } from './feed-cursor.js';
 import { EVENT_TYPES, FEED_PATH, FEED_PROTOCOL_VERSION, parseClientMessage, type EventType, type FeedErrorCode, type SubscribeMessage } from './feed-protocol.js';
-import type { StreamEvent } from './events.js';
+import type { StreamEvent } from '../core/events.js';
 import { ReplayLog } from './replay-log.js';
 
 export { FEED_PROTOCOL_VERSION } from './feed-protocol.js';

@@ -6,7 +6,7 @@
  * over time and a field is never renamed (see events.ts).
  */
 import { z } from 'zod';
-import { ABAW_CLASSES } from '../fusion/abaw.js';
+import { ABAW_CLASSES } from '../core/abaw.js';
 
 export const FEED_PROTOCOL_VERSION = 1;
 export const FEED_PATH = '/v1/events';

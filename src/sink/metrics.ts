@@ -9,7 +9,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats } from '../pipeline/inference-engine.js';
 import type { FeedStats } from './event-feed.js';
-import type { StreamEvent } from './events.js';
+import type { StreamEvent } from '../core/events.js';
 
 export interface MetricsSources {
   readonly engine: () => EngineStats;

@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { StreamEvent } from './events.js';
+import type { StreamEvent } from '../core/events.js';
 
 export class NdjsonWriter {
   readonly #out: Writable;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, tempDir } from '../helpers/media.js';
+import { runCli, tempDir } from '../../src/tools/harness/media.js';
 
 describe('affectstream bench', () => {
   let dir: string;

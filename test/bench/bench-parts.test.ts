@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { floorLaunchString, floorRun, pullRun } from '../../src/bench/decode-floor.js';
-import { stagesOf } from '../../src/bench/live-run.js';
-import { percentile, spread } from '../../src/bench/stats.js';
-import { cdfPoints, lineChart, stack } from '../../src/bench/svg-chart.js';
+import { floorLaunchString, floorRun, pullRun } from '../../src/tools/bench/decode-floor.js';
+import { stagesOf } from '../../src/tools/bench/live-run.js';
+import { percentile, spread } from '../../src/tools/bench/stats.js';
+import { cdfPoints, lineChart, stack } from '../../src/tools/bench/svg-chart.js';
 import { buildLaunchString, DEFAULT_DECODE_OPTIONS } from '../../src/ingest/gst-source.js';
 import type { WindowTiming } from '../../src/pipeline/window-timing.js';
-import { makePatternClip, tempDir } from '../helpers/media.js';
+import { makePatternClip, tempDir } from '../../src/tools/harness/media.js';
 
 describe('bench parts', () => {
   let dir: string;

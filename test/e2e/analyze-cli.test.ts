@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
-import { makeSmileThenEmptyClip, parseNdjson, ROOT, runCli, tempDir } from '../helpers/media.js';
+import type { AffectEvent, StreamEvent } from '../../src/core/events.js';
+import { makeSmileThenEmptyClip, parseNdjson, ROOT, runCli, tempDir } from '../../src/tools/harness/media.js';
 
 describe('affectstream analyze', () => {
   let dir: string;
@@ -135,7 +135,7 @@ describe('affectstream analyze', () => {
 
   it('ends quietly when its reader goes away mid-run (analyze | head)', async () => {
     const { spawn } = await import('node:child_process');
-    const { CLI } = await import('../helpers/media.js');
+    const { CLI } = await import('../../src/tools/harness/media.js');
     const child = spawn(process.execPath, [CLI, 'analyze', clip, '--realtime'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

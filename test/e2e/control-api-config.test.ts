@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { layered, loadServeConfig, parseServeConfig } from '../../src/commands/serve-config.js';
-import type { StreamInfo } from '../../src/pipeline/stream-registry.js';
-import { CLI, tempDir } from '../helpers/media.js';
-import { makeRtspClip, RtspTestServer } from '../helpers/rtsp.js';
+import { layered, loadServeConfig, parseServeConfig } from '../../src/server/serve-config.js';
+import type { StreamInfo } from '../../src/server/stream-registry.js';
+import { CLI, tempDir } from '../../src/tools/harness/media.js';
+import { makeRtspClip, RtspTestServer } from '../../src/tools/harness/rtsp.js';
 
 function startServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {

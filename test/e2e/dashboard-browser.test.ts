@@ -8,8 +8,8 @@ import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { makeSmileThenEmptyClip, ROOT, tempDir } from '../helpers/media.js';
-import { startServe, type ServeChild } from '../helpers/webrtc.js';
+import { makeSmileThenEmptyClip, ROOT, tempDir } from '../../src/tools/harness/media.js';
+import { startServe, type ServeChild } from '../../src/tools/harness/webrtc.js';
 
 const TOKEN = 'dashboard-secret-5e2a91c7';
 /** Page code runs in the browser; this project compiles without the DOM library. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ffmpeg, photo, runCli, tempDir } from '../helpers/media.js';
+import { ffmpeg, photo, runCli, tempDir } from '../../src/tools/harness/media.js';
 
 describe('affectstream eval', () => {
   let dir: string;

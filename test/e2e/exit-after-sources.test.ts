@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makePatternClip, ROOT, tempDir } from '../helpers/media.js';
+import { makePatternClip, ROOT, tempDir } from '../../src/tools/harness/media.js';
 
 const CLI = join(ROOT, 'bin', 'affectstream.cjs');
 

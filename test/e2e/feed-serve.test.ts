@@ -8,8 +8,8 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FeedSocket, type Message } from '../helpers/feed-socket.js';
-import { makeSmileThenEmptyClip, tempDir } from '../helpers/media.js';
-import { startServe, type ServeChild } from '../helpers/webrtc.js';
+import { makeSmileThenEmptyClip, tempDir } from '../../src/tools/harness/media.js';
+import { startServe, type ServeChild } from '../../src/tools/harness/webrtc.js';
 
 const OPS = 'ops-secret-4f1c9a7e2b';
 const READER = 'reader-secret-8d3e6b0a51';

@@ -1,5 +1,5 @@
 /**
- * RTSP feeds against a real RTSP server on loopback (GStreamer's rtsp-server, test/helpers/rtsp-server.py)
+ * RTSP feeds against a real RTSP server on loopback (GStreamer's rtsp-server, src/tools/harness/rtsp-server.py)
  * serving a clip of a smiling, talking face: events arrive; the server is killed and started again and
  * the stream reports `reconnecting`, then `resumed` with the gap, and its windows go on; a frozen
  * server is caught by the no-media watchdog; wrong URLs and credentials give clear errors; the codecs
@@ -8,15 +8,15 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { engineOptionsOf, parseAnalysisSettings, type AnalysisSettings } from '../../src/commands/analysis-settings.js';
-import { analyzeSource } from '../../src/commands/source-analysis.js';
+import { engineOptionsOf, parseAnalysisSettings, type AnalysisSettings } from '../../src/server/analysis-settings.js';
+import { analyzeSource } from '../../src/server/source-analysis.js';
 import { resolveRtspOptions, type RtspOptionsInput } from '../../src/ingest/rtsp/rtsp-options.js';
 import { loadManifest, type VadSpec } from '../../src/models/manifest.js';
 import { InferenceEngine } from '../../src/pipeline/inference-engine.js';
-import type { AffectEvent } from '../../src/sink/events.js';
+import type { AffectEvent } from '../../src/core/events.js';
 import { EventLog } from '../helpers/event-log.js';
-import { tempDir } from '../helpers/media.js';
-import { makeRtspClip, RtspTestServer } from '../helpers/rtsp.js';
+import { tempDir } from '../../src/tools/harness/media.js';
+import { makeRtspClip, RtspTestServer } from '../../src/tools/harness/rtsp.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,9 +4,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import type { StreamEvent } from '../../src/sink/events.js';
+import type { StreamEvent } from '../../src/core/events.js';
 import { assertSchema } from '../helpers/feed-schema.js';
-import { CLI, makeSmileThenEmptyClip, parseNdjson, runCli, tempDir } from '../helpers/media.js';
+import { CLI, makeSmileThenEmptyClip, parseNdjson, runCli, tempDir } from '../../src/tools/harness/media.js';
 
 /** Starts `serve` on a free port and resolves with its WebSocket URL once it listens. */
 function startServe(args: string[]): Promise<{ child: ChildProcess; url: string }> {

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeFaceClip } from '../../src/demo/make-demo-clip.js';
-import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
-import { parseNdjson, photo, runCli, SMILING_FACE, tempDir } from '../helpers/media.js';
+import { makeFaceClip } from '../../src/tools/demo/make-demo-clip.js';
+import type { AffectEvent, StreamEvent } from '../../src/core/events.js';
+import { parseNdjson, photo, runCli, SMILING_FACE, tempDir } from '../../src/tools/harness/media.js';
 import { startWhepServer, type WhepServer } from '../helpers/whep-server.js';
 
 describe('WHEP call bot', () => {

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { StreamInfo } from '../../src/pipeline/stream-registry.js';
-import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
-import { FeedClient } from '../helpers/feed.js';
-import { tempDir } from '../helpers/media.js';
-import { launchChromium, makeFakeCapture, publishFromPage, startServe, type FakeCapture, type ServeChild } from '../helpers/webrtc.js';
+import type { StreamInfo } from '../../src/server/stream-registry.js';
+import type { AffectEvent, StreamEvent } from '../../src/core/events.js';
+import { FeedClient } from '../../src/tools/harness/feed.js';
+import { tempDir } from '../../src/tools/harness/media.js';
+import { launchChromium, makeFakeCapture, publishFromPage, startServe, type FakeCapture, type ServeChild } from '../../src/tools/harness/webrtc.js';
 
 const TOKEN = 'test-token-0123456789';
 const affects = (events: StreamEvent[], stream: string) => events.filter((e): e is AffectEvent => e.type === 'affect' && e.stream === stream);

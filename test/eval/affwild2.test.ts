@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeFaceClip } from '../../src/demo/make-demo-clip.js';
-import { parseExprAnnotation, parseVaAnnotation, windowExpression, windowValenceArousal } from '../../src/eval/affwild2-annotations.js';
-import { loadAffWild2Set } from '../../src/eval/affwild2-set.js';
-import { NO_FACE, photo, runCli, SMILING_FACE, tempDir } from '../helpers/media.js';
+import { makeFaceClip } from '../../src/tools/demo/make-demo-clip.js';
+import { parseExprAnnotation, parseVaAnnotation, windowExpression, windowValenceArousal } from '../../src/tools/eval/affwild2-annotations.js';
+import { loadAffWild2Set } from '../../src/tools/eval/affwild2-set.js';
+import { NO_FACE, photo, runCli, SMILING_FACE, tempDir } from '../../src/tools/harness/media.js';
 
 const EXPR_HEADER = 'Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other';
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { parseActors } from '../../src/commands/eval-audio.js';
-import { parseRavdessName } from '../../src/eval/ravdess-names.js';
-import { execFileAsync, ROOT, runCli, tempDir } from '../helpers/media.js';
+import { parseActors } from '../../src/cli/eval-audio-command.js';
+import { parseRavdessName } from '../../src/tools/eval/ravdess-names.js';
+import { execFileAsync, ROOT, runCli, tempDir } from '../../src/tools/harness/media.js';
 
 const TRAINED = join(ROOT, 'models', 'trained', 'manifest.json');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ccc, expressionScores } from '../../src/eval/metrics.js';
-import type { AbawClass } from '../../src/fusion/abaw.js';
+import { ccc, expressionScores } from '../../src/tools/eval/metrics.js';
+import type { AbawClass } from '../../src/core/abaw.js';
 
 describe('evaluation metrics', () => {
   it('computes accuracy, macro-F1 over the labelled classes, per-class F1 and the confusion matrix', () => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fusionOptionsOf, parseAnalysisSettings } from '../../src/commands/analysis-settings.js';
-import type { AbawClass } from '../../src/fusion/abaw.js';
+import { fusionOptionsOf, parseAnalysisSettings } from '../../src/server/analysis-settings.js';
+import type { AbawClass } from '../../src/core/abaw.js';
 import { fuseOffline } from '../../src/fusion/stream-fusion.js';
 import type { WindowAnalysis } from '../../src/fusion/window-fusion.js';
-import { makeFaceClip, type ClipSegment } from '../../src/demo/make-demo-clip.js';
-import { NO_FACE, photo, ROOT, tempDir } from '../helpers/media.js';
+import { makeFaceClip, type ClipSegment } from '../../src/tools/demo/make-demo-clip.js';
+import { NO_FACE, photo, ROOT, tempDir } from '../../src/tools/harness/media.js';
 import { runPipeline, type FusionRun } from '../helpers/fusion-run.js';
 
 /** The shared data sets sit beside the repository (developers and CI); see ../shared/data/README.md. */

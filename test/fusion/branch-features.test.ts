@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { zeroProbs } from '../../src/fusion/abaw.js';
+import { zeroProbs } from '../../src/core/abaw.js';
 import { BranchFeatures, FACE_HOLD_SECONDS } from '../../src/fusion/branch-features.js';
 import type { TimelineStep } from '../../src/fusion/frame-timeline.js';
 import type { FaceResult } from '../../src/models/face-analyzer.js';

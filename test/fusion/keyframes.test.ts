@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FACE_FEATURES } from '../../src/fusion/branch-features.js';
 import { KeyframeDetector, type Keyframe } from '../../src/fusion/keyframes.js';
 import { ModalityWeights } from '../../src/fusion/modality-weights.js';
+import { FACE_FEATURES } from '../../src/core/fusion-layout.js';
 
 const face = (probs: Partial<Record<'neutral' | 'happy' | 'sad', number>>) => {
   const row = new Float32Array(FACE_FEATURES);

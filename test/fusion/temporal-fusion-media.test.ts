@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fusionOptionsOf, parseAnalysisSettings } from '../../src/commands/analysis-settings.js';
-import { ABAW_CLASSES } from '../../src/fusion/abaw.js';
+import { fusionOptionsOf, parseAnalysisSettings } from '../../src/server/analysis-settings.js';
+import { ABAW_CLASSES } from '../../src/core/abaw.js';
 import { fuseOffline, StreamFusion } from '../../src/fusion/stream-fusion.js';
-import { makeFaceClip } from '../../src/demo/make-demo-clip.js';
+import { makeFaceClip } from '../../src/tools/demo/make-demo-clip.js';
 import { InferenceEngine } from '../../src/pipeline/inference-engine.js';
-import { createWindowFuser } from '../../src/pipeline/fusion-stage.js';
-import type { AffectEvent } from '../../src/sink/events.js';
+import { createWindowFuser } from '../../src/fusion/fusion-stage.js';
+import type { AffectEvent } from '../../src/core/events.js';
 import type { FusedWindow } from '../../src/fusion/window-fusion.js';
-import { NO_FACE, photo, SMILING_FACE, tempDir } from '../helpers/media.js';
+import { NO_FACE, photo, SMILING_FACE, tempDir } from '../../src/tools/harness/media.js';
 import { runPipeline, type FusionRun } from '../helpers/fusion-run.js';
-import { attentionWeights, crossModalAttentionModel, EMBEDDING_DIMS, packWithFusion, temporalFusionModel } from '../helpers/fusion-models.js';
-import { VOICE_FEATURES } from '../../src/fusion/branch-features.js';
+import { attentionWeights, crossModalAttentionModel, EMBEDDING_DIMS, packWithFusion, temporalFusionModel } from '../../src/tools/harness/fusion-models.js';
+import { VOICE_FEATURES } from '../../src/core/fusion-layout.js';
 
 /**
  * 12 s from the face-api demo photos and espeak-ng speech:

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ABAW_CLASSES, OTHER_MAX_SHARE, withOtherClass, zeroProbs } from '../../src/fusion/abaw.js';
+import { ABAW_CLASSES, OTHER_MAX_SHARE, withOtherClass, zeroProbs } from '../../src/core/abaw.js';
 import { fuseWindow } from '../../src/fusion/window-fusion.js';
 import type { FrameFaces } from '../../src/models/face-analyzer.js';
 import type { VoiceFrame, VoiceResult } from '../../src/models/voice-analyzer.js';

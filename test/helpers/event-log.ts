@@ -1,7 +1,7 @@
 /** Collects a stream's events (from an Observable) and lets a test wait for a condition on them. */
 import type { Observable, Subscription } from 'rxjs';
-import type { AffectEvent, StatusEvent, StreamEvent } from '../../src/sink/events.js';
-import { Conditions } from './condition.js';
+import type { AffectEvent, StatusEvent, StreamEvent } from '../../src/core/events.js';
+import { Conditions } from '../../src/tools/harness/condition.js';
 
 export class EventLog {
   readonly events: Array<StreamEvent & { at: number }> = [];

@@ -1,10 +1,10 @@
 /** Runs the real pipeline over a clip and keeps both its events and each window's branch results. */
-import { engineOptionsOf, parseAnalysisSettings } from '../../src/commands/analysis-settings.js';
-import { runClip } from '../../src/eval/clip-run.js';
+import { engineOptionsOf, parseAnalysisSettings } from '../../src/server/analysis-settings.js';
+import { runClip } from '../../src/tools/eval/clip-run.js';
 import type { WindowAnalysis } from '../../src/fusion/window-fusion.js';
 import { loadManifest } from '../../src/models/manifest.js';
 import { InferenceEngine, type EngineStats } from '../../src/pipeline/inference-engine.js';
-import type { AffectEvent } from '../../src/sink/events.js';
+import type { AffectEvent } from '../../src/core/events.js';
 
 export interface FusionRun {
   readonly events: AffectEvent[];

@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { decodeUri, DEFAULT_DECODE_OPTIONS } from '../../src/ingest/gst-source.js';
-import type { AudioChunk, VideoFrame } from '../../src/ingest/media-types.js';
-import { ffmpeg, tempDir } from '../helpers/media.js';
+import type { AudioChunk, VideoFrame } from '../../src/core/media.js';
+import { ffmpeg, tempDir } from '../../src/tools/harness/media.js';
 
 // A 10-minute file that flashes white and beeps (ffmpeg's sine is at 1/8 full scale) at the same instant once a minute: the flash's frame
 // time and the beep's onset, both as ingest stamps them, must stay together across the whole file.

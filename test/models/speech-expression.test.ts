@@ -12,7 +12,7 @@ import { loadManifest, readVerifiedModel } from '../../src/models/manifest.js';
 import { createSession, floatOutput, ort } from '../../src/models/ort-session.js';
 import { emptySpeechContext, extendSpeechContext } from '../../src/models/speech-context.js';
 import { VoiceAnalyzer, initialVoiceCarry, type VoiceCarry } from '../../src/models/voice-analyzer.js';
-import { execFileAsync, ROOT, tempDir } from '../helpers/media.js';
+import { execFileAsync, ROOT, tempDir } from '../../src/tools/harness/media.js';
 
 const TRAINED = join(ROOT, 'models', 'trained', 'manifest.json');
 const DEFAULT = join(ROOT, 'models', 'default', 'manifest.json');

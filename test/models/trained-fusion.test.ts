@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ABAW_CLASSES } from '../../src/fusion/abaw.js';
+import { ABAW_CLASSES } from '../../src/core/abaw.js';
 import { loadManifest, readVerifiedModel } from '../../src/models/manifest.js';
 import { createSession, floatOutput, ort } from '../../src/models/ort-session.js';
-import { engineOptionsOf, parseAnalysisSettings } from '../../src/commands/analysis-settings.js';
-import { runClip, type ClipRun } from '../../src/eval/clip-run.js';
+import { engineOptionsOf, parseAnalysisSettings } from '../../src/server/analysis-settings.js';
+import { runClip, type ClipRun } from '../../src/tools/eval/clip-run.js';
 import { InferenceEngine, type EngineStats } from '../../src/pipeline/inference-engine.js';
-import { makeSmileThenEmptyClip, ROOT, tempDir } from '../helpers/media.js';
+import { makeSmileThenEmptyClip, ROOT, tempDir } from '../../src/tools/harness/media.js';
 
 const PACK = join(ROOT, 'models', 'trained', 'manifest.json');
 const declared = loadManifest(PACK).manifest.models.fusion;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadManifest, readVerifiedModel } from '../../src/models/manifest.js';
 import { createSession, floatOutput, ort } from '../../src/models/ort-session.js';
-import { ROOT } from '../helpers/media.js';
+import { ROOT } from '../../src/tools/harness/media.js';
 
 describe('trained model pack', () => {
   it('loads, and its exported face model matches PyTorch within 1e-4', async () => {

@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ABAW_CLASSES } from '../../src/fusion/abaw.js';
-import { BranchFeatures, VOICE_PROBS } from '../../src/fusion/branch-features.js';
+import { ABAW_CLASSES } from '../../src/core/abaw.js';
+import { BranchFeatures } from '../../src/fusion/branch-features.js';
 import { windowTimeline } from '../../src/fusion/frame-timeline.js';
 import { DEFAULT_FUSION_OPTIONS } from '../../src/fusion/window-fusion.js';
-import { execFileAsync, ROOT, tempDir } from '../helpers/media.js';
+import { execFileAsync, ROOT, tempDir } from '../../src/tools/harness/media.js';
 import { runPipeline, type FusionRun } from '../helpers/fusion-run.js';
+import { VOICE_PROBS } from '../../src/core/fusion-layout.js';
 
 const TRAINED = join(ROOT, 'models', 'trained', 'manifest.json');
 

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
-import { decodeOptionsOf, engineOptionsOf, parseAnalysisSettings, streamOptionsOf } from '../../src/commands/analysis-settings.js';
+import { decodeOptionsOf, engineOptionsOf, parseAnalysisSettings, streamOptionsOf } from '../../src/server/analysis-settings.js';
 import { loadManifest } from '../../src/models/manifest.js';
 import { InferenceEngine } from '../../src/pipeline/inference-engine.js';
-import { analyzeUri } from '../../src/pipeline/stream-analysis.js';
+import { analyzeUri } from '../../src/server/stream-analysis.js';
 import type { WindowTiming } from '../../src/pipeline/window-timing.js';
-import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
-import { makeSmileThenEmptyClip, tempDir } from '../helpers/media.js';
+import type { AffectEvent, StreamEvent } from '../../src/core/events.js';
+import { makeSmileThenEmptyClip, tempDir } from '../../src/tools/harness/media.js';
 
 describe('window stage timestamps', () => {
   let dir: string;

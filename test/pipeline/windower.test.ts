@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AudioChunk, TrackLayout, VideoFrame } from '../../src/ingest/media-types.js';
+import type { AudioChunk, TrackLayout, VideoFrame } from '../../src/core/media.js';
 import { Windower } from '../../src/pipeline/windower.js';
 
 const SR = 16000;

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AffectStreamError } from '../../src/errors.js';
-import { DEFAULT_MANIFEST } from '../../src/commands/analysis-settings.js';
+import { AffectStreamError } from '../../src/core/errors.js';
+import { DEFAULT_MANIFEST } from '../../src/server/analysis-settings.js';
 import { initialVoiceCarry } from '../../src/models/voice-analyzer.js';
 import { loadManifest } from '../../src/models/manifest.js';
 import { InferencePool, planPool } from '../../src/pipeline/worker-pool.js';
-import { ROOT, tempDir } from '../helpers/media.js';
+import { ROOT, tempDir } from '../../src/tools/harness/media.js';
 
 const CUDA_PROVIDER = join(ROOT, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so');
 

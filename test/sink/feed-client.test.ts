@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import { AffectFeedClient, type FeedEvent, type FeedNotice } from '../../src/client/feed-client.js';
 import { TokenAuth } from '../../src/sink/auth.js';
 import { EventFeed } from '../../src/sink/event-feed.js';
-import type { StreamEvent } from '../../src/sink/events.js';
+import type { StreamEvent } from '../../src/core/events.js';
 import { assertSchema } from '../helpers/feed-schema.js';
 
 const status = (stream: string, windows: number): StreamEvent => ({ type: 'status', stream, state: 'started', windows });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { feedJsonSchemas } from '../../src/sink/feed-protocol.js';
 import { isValid } from '../helpers/feed-schema.js';
-import { ROOT } from '../helpers/media.js';
+import { ROOT } from '../../src/tools/harness/media.js';
 
 describe('feed JSON Schema', () => {
   it('docs/feed-schema.json is the generated schema', () => {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { TokenAuth } from '../../src/sink/auth.js';
 import { EventFeed, type EventFeedOptions } from '../../src/sink/event-feed.js';
-import type { AffectEvent, StreamEvent } from '../../src/sink/events.js';
+import type { AffectEvent, StreamEvent } from '../../src/core/events.js';
 import type { ClientOptions } from 'ws';
 import { FeedSocket, type Message } from '../helpers/feed-socket.js';
 

@@ -1,4 +1,4 @@
-"""Reads the windows dumped by dist/src/training/dump-fusion-inputs.js (one JSON object per line):
+"""Reads the windows dumped by dist/src/tools/training/dump-fusion-inputs.js (one JSON object per line):
 the runtime's fusion inputs, targets and the baselines' outputs on the same windows."""
 import json
 from pathlib import Path

@@ -14,9 +14,9 @@
  * (credentials refused, a changed track layout) also end it.
  */
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import { AffectStreamError, toAffectStreamError } from '../../errors.js';
-import type { DecodeOptions, IngestItem } from '../gst-source.js';
-import type { MediaItem, TrackLayout } from '../media-types.js';
+import { AffectStreamError, toAffectStreamError } from '../../core/errors.js';
+import type { DecodeOptions } from '../gst-source.js';
+import type { MediaItem, TrackLayout } from '../../core/media.js';
 import { Backoff } from './backoff.js';
 import { RtspConnection } from './rtsp-connection.js';
 import { describeRtsp } from './rtsp-describe.js';
@@ -24,6 +24,7 @@ import { rtspLaunchString } from './rtsp-launch.js';
 import type { RtspSourceOptions } from './rtsp-options.js';
 import { parseRtspTarget, type RtspTarget } from './rtsp-url.js';
 import type { SdpTracks } from './sdp-tracks.js';
+import type { IngestItem } from '../../core/media.js';
 
 export interface MediaGap {
   /** Media seconds: end of the last media before the drop, and start of the first after it. */

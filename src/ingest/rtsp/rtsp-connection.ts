@@ -9,11 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { AffectStreamError } from '../../errors.js';
+import { AffectStreamError } from '../../core/errors.js';
 import { capsInt, parseGdpPacket, parseSegmentEvent, type SegmentTimes } from '../gdp.js';
 import { errorFromBus } from '../gst-errors.js';
 import { packedRgb } from '../gst-source.js';
-import { ANALYSIS_SAMPLE_RATE, type MediaItem } from '../media-types.js';
+import { ANALYSIS_SAMPLE_RATE, type MediaItem } from '../../core/media.js';
 import { GdpFramer } from './gdp-framer.js';
 
 export interface RtspConnectionEvents {

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { AffectStreamError } from '../../errors.js';
+import { AffectStreamError } from '../../core/errors.js';
 import { parseSdp, type SdpTracks } from './sdp-tracks.js';
 import type { RtspTarget } from './rtsp-url.js';
 

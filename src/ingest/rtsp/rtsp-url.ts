@@ -2,7 +2,7 @@
  * RTSP URLs: credentials may come in the URL (`rtsp://user:pass@host/path`) or from the config; the
  * URL given to GStreamer and shown anywhere (logs, the control API) never carries them.
  */
-import { AffectStreamError } from '../../errors.js';
+import { AffectStreamError } from '../../core/errors.js';
 
 export interface RtspTarget {
   /** `rtsp:` or `rtsps:` URL without user information. */

@@ -2,7 +2,7 @@
  * The tracks of an RTSP feed from its SDP: the first video and the first audio media section, each
  * with its RTP encoding name (from `a=rtpmap`, or the static payload type: 0 PCMU, 8 PCMA).
  */
-import { AffectStreamError } from '../../errors.js';
+import { AffectStreamError } from '../../core/errors.js';
 
 export interface SdpTrack {
   /** RTP encoding name, upper case: H264, H265, MPEG4-GENERIC, MP4A-LATM, OPUS, PCMA, PCMU, … */

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RTCPeerConnection, RtcpSrPacket, type MediaStreamTrack, type RTCPeerConnectionConfig, type RTCRtpTransceiver } from 'werift';
-import { AffectStreamError } from '../../errors.js';
-import { logger } from '../../logger.js';
-import type { TrackLayout } from '../media-types.js';
+import { AffectStreamError } from '../../core/errors.js';
+import { logger } from '../../core/logger.js';
+import type { TrackLayout } from '../../core/media.js';
 import { codecSpecOf, negotiatedCodecs } from './codecs.js';
 import type { TrackKind } from './lip-sync.js';
 import { iceUfragOf, parseTrickleFragment } from './sdp-offer.js';

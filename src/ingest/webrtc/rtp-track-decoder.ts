@@ -9,12 +9,12 @@
  * its last packet arrived. The session turns PTS into its media clock (one clock for all tracks) with
  * `mediaOffsetSeconds`.
  */
-import { AffectStreamError } from '../../errors.js';
+import { AffectStreamError } from '../../core/errors.js';
 import { capsInt, parseGdpPacket, parseSegmentEvent, type SegmentTimes } from '../gdp.js';
 import { errorFromBus } from '../gst-errors.js';
 import { audioSinkBin, packedRgb, videoSinkBin, type DecodeOptions } from '../gst-source.js';
 import { closePipeline, openPipeline, watchBus, type AppSink, type AppSrc, type BusMessage, type GstPipeline } from '../gstreamer-binding.js';
-import { ANALYSIS_SAMPLE_RATE, type MediaItem } from '../media-types.js';
+import { ANALYSIS_SAMPLE_RATE, type MediaItem } from '../../core/media.js';
 import { rtpCaps, type CodecSpec } from './codecs.js';
 import { ArrivalLog, Unwrapper } from './rtp-timeline.js';
 

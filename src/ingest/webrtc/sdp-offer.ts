@@ -2,7 +2,7 @@
  * First look at an SDP offer before werift sees it: werift parses leniently, so text that is not SDP,
  * or SDP with nothing to receive, is caught here with an error that says which (HTTP 400 vs 422).
  */
-import { AffectStreamError } from '../../errors.js';
+import { AffectStreamError } from '../../core/errors.js';
 
 export interface OfferSummary {
   /** Kinds of the offer's media sections, in order (`audio`, `video`, `application`…). */

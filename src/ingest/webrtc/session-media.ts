@@ -5,13 +5,13 @@
  * packets, aligns audio and video by sender reports, and watches for a peer that stops sending.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import { AffectStreamError } from '../../errors.js';
-import type { IngestItem } from '../gst-source.js';
-import type { MediaItem, TrackLayout } from '../media-types.js';
+import { AffectStreamError } from '../../core/errors.js';
+import type { MediaItem, TrackLayout } from '../../core/media.js';
 import { codecSpecOf } from './codecs.js';
 import { KeyframeRequests } from './keyframe-requests.js';
 import { LipSync, type TrackKind } from './lip-sync.js';
 import { RtpTrackDecoder, type TrackDecodeOptions } from './rtp-track-decoder.js';
+import type { IngestItem } from '../../core/media.js';
 
 export interface SessionMediaOptions {
   readonly decode: TrackDecodeOptions;

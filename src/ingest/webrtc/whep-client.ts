@@ -5,11 +5,11 @@
  */
 import { Observable, type Subscription } from 'rxjs';
 import { RTCPeerConnection } from 'werift';
-import { AffectStreamError, toAffectStreamError } from '../../errors.js';
-import { logger } from '../../logger.js';
-import type { IngestItem } from '../gst-source.js';
+import { AffectStreamError, toAffectStreamError } from '../../core/errors.js';
+import { logger } from '../../core/logger.js';
 import { DEFAULT_PEER_OPTIONS, receiverPeerConfig, waitForGathering, WebRtcSession, type PeerOptions } from './peer-session.js';
 import type { SessionMediaOptions } from './session-media.js';
+import type { IngestItem } from '../../core/media.js';
 
 export interface WhepOptions {
   /** Sent as `Authorization: Bearer <token>` when set. */

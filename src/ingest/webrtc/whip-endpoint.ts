@@ -8,14 +8,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
-import { toAffectStreamError } from '../../errors.js';
-import { logger } from '../../logger.js';
-import type { StreamEvent } from '../../sink/events.js';
-import type { IngestItem } from '../gst-source.js';
+import { toAffectStreamError } from '../../core/errors.js';
+import { logger } from '../../core/logger.js';
+import type { StreamEvent } from '../../core/events.js';
 import { answerOffer, DEFAULT_PEER_OPTIONS, type PeerOptions, type WebRtcSession } from './peer-session.js';
 import { checkOffer } from './sdp-offer.js';
 import type { SessionMediaOptions } from './session-media.js';
-import { HttpError, readBody } from '../../http/http-exchange.js';
+import { HttpError, readBody } from '../../core/http-exchange.js';
+import type { IngestItem } from '../../core/media.js';
 
 export interface WhipEndpointOptions {
   /** When set, every request must carry `Authorization: Bearer <token>`. */
