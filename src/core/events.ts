@@ -1,96 +1,118 @@
 /**
  * The events affectstream emits, one affect event per stream per window, plus typed errors and
  * status changes. Field names are the public contract: add fields, never rename.
+ *
+ * The zod schemas are the definition and the types are inferred from them, so what the code builds
+ * and what a check accepts cannot drift apart; the feed's wire schema (sink/feed-protocol.ts) and its
+ * JSON Schema for other languages are derived from these.
  */
-import type { AbawClass, ExpressionProbs } from './abaw.js';
-import type { ErrorCode } from './errors.js';
+import { z } from 'zod';
+import { ABAW_CLASSES } from './abaw.js';
+import { ERROR_CODES } from './errors.js';
 
-export interface FaceSummary {
+const streamId = z.string().min(1).max(256);
+const seq = z.number().int().min(0);
+const unit = z.number().min(-1).max(1);
+const share = z.number().min(0).max(1);
+const abawLabel = z.enum(ABAW_CLASSES);
+
+export const expressionProbsSchema = z.strictObject(Object.fromEntries(ABAW_CLASSES.map((c) => [c, share])) as Record<(typeof ABAW_CLASSES)[number], typeof share>);
+
+export const faceSummarySchema = z.object({
   /** [x, y, w, h], 0..1 of the frame. */
-  readonly box: [number, number, number, number];
-  readonly score: number;
-  readonly label: AbawClass;
-}
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  score: z.number(),
+  label: abawLabel,
+});
 
-export interface VoiceSummary {
+export const voiceSummarySchema = z.object({
   /** Mean speech probability over the window. */
-  readonly speech: number;
+  speech: share,
   /** Share of the window's 32 ms frames with speech. */
-  readonly speech_ratio: number;
-  readonly level_db: number | null;
-  readonly pitch_hz: number | null;
-  readonly pitch_range_st: number | null;
-  readonly arousal: number | null;
+  speech_ratio: share,
+  level_db: z.number().nullable(),
+  pitch_hz: z.number().nullable(),
+  pitch_range_st: z.number().nullable(),
+  arousal: unit.nullable(),
   /** Mean 96-d speech embedding of the window; only with --features. */
-  readonly embedding?: number[];
-}
+  embedding: z.array(z.number()).optional(),
+});
 
 /** A facial or speech key frame of the window (see docs/fusion.md). */
-export interface KeyframeSummary {
+export const keyframeSummarySchema = z.object({
   /** Media time, s. */
-  readonly t: number;
-  readonly modality: 'face' | 'voice';
-  /** 0..1. */
-  readonly strength: number;
+  t: z.number(),
+  modality: z.enum(['face', 'voice']),
+  strength: share,
   /** Time of the key frame of the other modality it is aligned with, or null (not aligned, or not yet by this window's end). */
-  readonly paired_t: number | null;
-}
+  paired_t: z.number().nullable(),
+});
 
-export interface AffectEvent {
-  readonly type: 'affect';
-  readonly stream: string;
-  readonly seq: number;
-  readonly start: number;
-  readonly end: number;
-  readonly expression: { readonly label: AbawClass; readonly probs: ExpressionProbs } | null;
-  readonly valence: number | null;
-  readonly arousal: number | null;
+export const affectEventSchema = z.object({
+  type: z.literal('affect'),
+  stream: streamId,
+  seq,
+  start: z.number().min(0),
+  end: z.number().min(0),
+  expression: z.strictObject({ label: abawLabel, probs: expressionProbsSchema }).nullable(),
+  valence: unit.nullable(),
+  arousal: unit.nullable(),
   /** Window means of the per-step face and voice weights of the fusion (sum 1; both 0 with neither face nor speech). */
-  readonly weights: { readonly face: number; readonly voice: number };
+  weights: z.object({ face: share, voice: share }),
   /** Facial and speech key frames found in the window, in time order of detection. */
-  readonly keyframes: KeyframeSummary[];
-  readonly faces: FaceSummary[];
-  readonly voice: VoiceSummary | null;
+  keyframes: z.array(keyframeSummarySchema),
+  faces: z.array(faceSummarySchema),
+  voice: voiceSummarySchema.nullable(),
   /** Analysis frames in the window that were analysed. */
-  readonly frames: number;
+  frames: z.number().int().min(0),
   /** Analysis frames of the window left out because inference was behind real time. */
-  readonly dropped_frames: number;
+  dropped_frames: z.number().int().min(0),
   /** From the arrival of the window's last media to this event, ms. */
-  readonly latency_ms: number;
+  latency_ms: z.number().min(0),
   /** Live sources: true when part of the window fell in an outage of the feed (see status `resumed`). */
-  readonly gap?: boolean;
-}
+  gap: z.boolean().optional(),
+});
 
-export interface ErrorEvent {
-  readonly type: 'error';
-  readonly stream: string;
-  readonly code: ErrorCode;
-  readonly message: string;
+export const errorEventSchema = z.object({
+  type: z.literal('error'),
+  stream: streamId,
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
   /** Window the error hit, when it hit one window only. */
-  readonly seq?: number;
-}
+  seq: seq.optional(),
+});
 
-export interface StatusEvent {
-  readonly type: 'status';
-  readonly stream: string;
+export const STATUS_STATES = ['started', 'ended', 'failed', 'reconnecting', 'resumed'] as const;
+
+export const statusEventSchema = z.object({
+  type: z.literal('status'),
+  stream: streamId,
   /**
    * `reconnecting`: a live feed dropped and is being reconnected (again after each failed attempt);
    * `resumed`: it is back, and `gap` gives the media seconds it was away.
    */
-  readonly state: 'started' | 'ended' | 'failed' | 'reconnecting' | 'resumed';
-  readonly windows: number;
-  readonly tracks?: { readonly video: boolean; readonly audio: boolean };
+  state: z.enum(STATUS_STATES),
+  windows: z.number().int().min(0),
+  tracks: z.object({ video: z.boolean(), audio: z.boolean() }).optional(),
   /** `reconnecting`: the attempt about to be made (1, 2, …) and the wait before it, ms. */
-  readonly attempt?: number;
-  readonly retry_in_ms?: number;
+  attempt: z.number().int().min(1).optional(),
+  retry_in_ms: z.number().min(0).optional(),
   /** `reconnecting`: why the feed or the last attempt was lost. */
-  readonly error?: { readonly code: ErrorCode; readonly message: string };
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).optional(),
   /** `resumed`: media seconds without media; the windows in it come with `gap: true`. */
-  readonly gap?: { readonly from: number; readonly to: number };
+  gap: z.object({ from: z.number(), to: z.number() }).optional(),
   /** `resumed`: wall-clock time from the drop to the first media after it, ms. */
-  readonly downtime_ms?: number;
+  downtime_ms: z.number().min(0).optional(),
   /** `ended`: why, when it was not the end of the source (`deleted` through the control API). */
-  readonly reason?: string;
-}
+  reason: z.string().optional(),
+});
 
-export type StreamEvent = AffectEvent | ErrorEvent | StatusEvent;
+export const streamEventSchema = z.discriminatedUnion('type', [affectEventSchema, errorEventSchema, statusEventSchema]);
+
+export type FaceSummary = z.infer<typeof faceSummarySchema>;
+export type VoiceSummary = z.infer<typeof voiceSummarySchema>;
+export type KeyframeSummary = z.infer<typeof keyframeSummarySchema>;
+export type AffectEvent = z.infer<typeof affectEventSchema>;
+export type ErrorEvent = z.infer<typeof errorEventSchema>;
+export type StatusEvent = z.infer<typeof statusEventSchema>;
+export type StreamEvent = z.infer<typeof streamEventSchema>;

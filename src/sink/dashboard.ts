@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 /** From dist/src/sink/ back to the sources' dashboard folder. */
-const ASSETS = new URL('../../../src/sink/dashboard', import.meta.url);
+const ASSETS = new URL('../../../src/sink/dashboard/', import.meta.url);
 const CLIENT = new URL('../client/feed-client.js', import.meta.url);
 
 const FILES: Readonly<Record<string, { url: URL; type: string }>> = {

@@ -6,7 +6,7 @@
  * over time and a field is never renamed (see events.ts).
  */
 import { z } from 'zod';
-import { ABAW_CLASSES } from '../core/abaw.js';
+import { affectEventSchema as coreAffectEventSchema, errorEventSchema as coreErrorEventSchema, statusEventSchema as coreStatusEventSchema } from '../core/events.js';
 
 export const FEED_PROTOCOL_VERSION = 1;
 export const FEED_PATH = '/v1/events';
@@ -16,7 +16,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 const streamId = z.string().min(1).max(256);
 const seq = z.number().int().min(0);
 const requestId = z.string().max(64);
-const unit = z.number().min(-1).max(1);
 
 // ── client → server ────────────────────────────────────────────────────────────────────────────
 
@@ -47,51 +46,11 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 /** Added by the feed to every event: per-stream feed sequence (every event type) and emission time. */
 export const feedMetaSchema = z.strictObject({ seq, ts: z.number().int().min(0) });
 
-const probs = z.strictObject(Object.fromEntries(ABAW_CLASSES.map((c) => [c, z.number().min(0).max(1)])) as Record<(typeof ABAW_CLASSES)[number], z.ZodNumber>);
-
-export const affectEventSchema = z.looseObject({
-  type: z.literal('affect'),
-  stream: streamId,
-  seq,
-  start: z.number().min(0),
-  end: z.number().min(0),
-  expression: z.strictObject({ label: z.enum(ABAW_CLASSES), probs }).nullable(),
-  valence: unit.nullable(),
-  arousal: unit.nullable(),
-  weights: z.looseObject({ face: z.number().min(0).max(1), voice: z.number().min(0).max(1) }),
-  faces: z.array(z.looseObject({ box: z.tuple([z.number(), z.number(), z.number(), z.number()]), score: z.number(), label: z.enum(ABAW_CLASSES) })),
-  voice: z
-    .looseObject({
-      speech: z.number().min(0).max(1),
-      speech_ratio: z.number().min(0).max(1),
-      level_db: z.number().nullable(),
-      pitch_hz: z.number().nullable(),
-      pitch_range_st: z.number().nullable(),
-      arousal: unit.nullable(),
-    })
-    .nullable(),
-  frames: z.number().int().min(0),
-  dropped_frames: z.number().int().min(0),
-  latency_ms: z.number().min(0),
-  feed: feedMetaSchema,
-});
-
-export const statusEventSchema = z.looseObject({
-  type: z.literal('status'),
-  stream: streamId,
-  state: z.enum(['started', 'ended', 'failed', 'reconnecting', 'resumed']),
-  windows: z.number().int().min(0),
-  feed: feedMetaSchema,
-});
-
-export const streamErrorEventSchema = z.looseObject({
-  type: z.literal('error'),
-  stream: streamId,
-  code: z.string().min(1),
-  message: z.string(),
-  seq: seq.optional(),
-  feed: feedMetaSchema,
-});
+// Events on the wire: the core schemas, open to fields added later, with the feed's sequence and
+// time; error codes stay open too, so a client validating with an older schema accepts new codes.
+export const affectEventSchema = coreAffectEventSchema.extend({ feed: feedMetaSchema }).loose();
+export const statusEventSchema = coreStatusEventSchema.extend({ feed: feedMetaSchema }).loose();
+export const streamErrorEventSchema = coreErrorEventSchema.extend({ code: z.string().min(1), feed: feedMetaSchema }).loose();
 
 export const helloMessageSchema = z.strictObject({
   type: z.literal('hello'),

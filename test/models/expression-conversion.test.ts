@@ -21,7 +21,7 @@ import {
 } from '../../src/tools/model-convert/convert-expression-models.js';
 import { convertTfjsGraphModel } from '../../src/tools/model-convert/tfjs-graph-to-onnx.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url)); // dist/test/models -> repo root
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // dist/test/models -> repo root
 const VENDOR = join(ROOT, 'models/vendor');
 const DEMO = join(VENDOR, FACE_API_PKG, 'demo');
 const TOLERANCE = 1e-4;

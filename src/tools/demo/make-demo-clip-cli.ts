@@ -12,7 +12,7 @@ import { runMain } from '../../core/run-main.js';
 import { DEMO_PHOTOS_DIR, makeDemoClip } from './make-demo-clip.js';
 
 /** dist/src/tools/demo/ → repository root. */
-const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

