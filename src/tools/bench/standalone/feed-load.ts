@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { startServe } from '../../harness/webrtc.js';
-import { makeTalkingClip } from './clips.js';
+import { makeTalkingClip } from '../clips.js';
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '200' }, streams: { type: 'string', default: '4' }, seconds: { type: 'string', default: '120' }, warmup: { type: 'string', default: '15' } } });
 const clients = Number(values.clients);

@@ -30,7 +30,7 @@ import { analyzeUri } from '../../../server/stream-analysis.js';
 import type { AffectEvent } from '../../../core/events.js';
 import { packWithFusion, temporalFusionModel } from '../../harness/fusion-models.js';
 import { percentile as percentileOfSorted } from '../stats.js';
-import { makeTalkingClip, RESULTS } from './clips.js';
+import { makeTalkingClip, RESULTS } from '../clips.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, repeats: { type: 'string' }, 'no-paced': { type: 'boolean' } } });
 const seconds = Number(values.seconds ?? 20);

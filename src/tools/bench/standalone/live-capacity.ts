@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { percentile } from '../stats.js';
-import { RESULTS, makeTalkingClip } from './clips.js';
+import { RESULTS, makeTalkingClip } from '../clips.js';
 
 interface RunFigures {
   readonly streams: number;

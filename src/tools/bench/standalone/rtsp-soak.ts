@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import type { AffectEvent, StatusEvent, StreamEvent } from '../../../core/events.js';
 import { RtspTestServer } from '../../harness/rtsp.js';
-import { makeTalkingClip, RESULTS, ROOT } from './clips.js';
+import { makeTalkingClip, RESULTS, ROOT } from '../clips.js';
 
 const { values } = parseArgs({
   options: {
